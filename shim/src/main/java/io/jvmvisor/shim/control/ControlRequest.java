@@ -1,0 +1,74 @@
+package io.jvmvisor.shim.control;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * One request from the CLI to a container's shim, sent as one JSON line on
+ * {@code <state dir>/shim.sock}. Fields not used by an operation are null.
+ * See docs/control-api.md for the operations.
+ *
+ * @param op          the operation, one of {@link Op}'s wire names
+ * @param signal      kill: signal number
+ * @param all         kill: signal every process of the container
+ * @param force       delete: stop a running container first
+ * @param execId      exec/resize: the exec process ID ("" or null = init)
+ * @param process     exec: the OCI process object (as in process.json)
+ * @param stdioPid    exec: PID whose fds 0,1,2 the shim opens through /proc (the caller's)
+ * @param consoleSocket exec: path of the console socket (terminal processes)
+ * @param rows        resize: rows
+ * @param cols        resize: columns
+ * @param resources   update: the OCI linux.resources object
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ControlRequest(String op, Integer signal, Boolean all, Boolean force, String execId,
+                             JsonNode process, Long stdioPid, String consoleSocket,
+                             Integer rows, Integer cols, JsonNode resources) {
+
+    /** The operations, with their names on the wire. */
+    public enum Op {
+        WAIT_CREATED("wait-created"), START("start"), STATE("state"), KILL("kill"), PAUSE("pause"),
+        RESUME("resume"), DELETE("delete"), EXEC("exec"), RESIZE("resize"), PS("ps"), STATS("stats"),
+        UPDATE("update");
+
+        public final String wire;
+
+        Op(String wire) {
+            this.wire = wire;
+        }
+
+        public static Op of(String wire) {
+            for (Op op : values()) {
+                if (op.wire.equals(wire)) {
+                    return op;
+                }
+            }
+            throw new IllegalArgumentException("unknown control operation: " + wire);
+        }
+    }
+
+    public static ControlRequest of(Op op) {
+        return new ControlRequest(op.wire, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    public static ControlRequest kill(int signal, boolean all) {
+        return new ControlRequest(Op.KILL.wire, signal, all, null, null, null, null, null, null, null, null);
+    }
+
+    public static ControlRequest delete(boolean force) {
+        return new ControlRequest(Op.DELETE.wire, null, null, force, null, null, null, null, null, null, null);
+    }
+
+    public static ControlRequest exec(String execId, JsonNode process, long stdioPid, String consoleSocket) {
+        return new ControlRequest(Op.EXEC.wire, null, null, null, execId, process, stdioPid, consoleSocket,
+                null, null, null);
+    }
+
+    public static ControlRequest resize(String execId, int rows, int cols) {
+        return new ControlRequest(Op.RESIZE.wire, null, null, null, execId, null, null, null, rows, cols, null);
+    }
+
+    public static ControlRequest update(JsonNode resources) {
+        return new ControlRequest(Op.UPDATE.wire, null, null, null, null, null, null, null, null, null, resources);
+    }
+}
