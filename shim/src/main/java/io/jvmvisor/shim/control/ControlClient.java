@@ -35,7 +35,7 @@ public final class ControlClient implements AutoCloseable {
     public static ControlClient connect(Path stateDir) throws IOException {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.connect(UnixDomainSocketAddress.of(stateDir.resolve(SOCKET_NAME)));
+            ch.connect(UnixDomainSocketAddress.of(SocketPaths.socketDir(stateDir).resolve(SOCKET_NAME)));
         } catch (IOException e) {
             ch.close();
             throw e;
