@@ -119,6 +119,16 @@ void rpc_close_stdin(struct call *c, const ProtobufCMessage *req);
 void rpc_read_output(struct call *c, const ProtobufCMessage *req);
 void rpc_resize_tty(struct call *c, const ProtobufCMessage *req);
 
+/* process.c: number of live processes of a container, or -ENOENT when the
+ * agent has no such container (Stats with a container_id). A weak default
+ * in weak_handlers.c answers 0. */
+int container_count_pids(const char *container_id);
+
+/* util.c: call in a forked child before exec: the agent blocks SIGCHLD
+ * (signalfd), SIGTERM/SIGINT (host mode) and ignores SIGPIPE; this restores
+ * an empty signal mask and SIGPIPE's default action. */
+void agent_child_reset_signals(void);
+
 /* ---- global agent state (main.c) ---------------------------------------- */
 struct agent_config {
     bool host_mode;          /* not PID 1: Unix socket, containers on the host */
