@@ -65,13 +65,13 @@ static uint8_t *buf_reserve(struct buf *b, size_t n)
 {
     if (b->off && b->off == b->len)
         b->off = b->len = 0;
-    if (b->len + n > b->cap) {
+    if (b->len + n > b->cap || !b->data) {
         if (b->off) { /* compact first */
             memmove(b->data, b->data + b->off, b->len - b->off);
             b->len -= b->off;
             b->off = 0;
         }
-        if (b->len + n > b->cap) {
+        if (b->len + n > b->cap || !b->data) {
             size_t cap = b->cap ? b->cap : 256;
             while (cap < b->len + n)
                 cap *= 2;
@@ -278,8 +278,10 @@ static ssize_t data_read(nghttp2_session *s, int32_t stream_id, uint8_t *dst, si
     size_t n = buf_unread(&c->out);
     if (n > length)
         n = length;
-    memcpy(dst, c->out.data + c->out.off, n);
-    c->out.off += n;
+    if (n) {
+        memcpy(dst, c->out.data + c->out.off, n);
+        c->out.off += n;
+    }
     if (n && !buf_unread(&c->out)) {
         c->out.off = c->out.len = 0;
         if (c->on_drain)
@@ -465,11 +467,11 @@ static void dispatch(struct call *c)
         return;
     }
     size_t have = buf_unread(&c->req);
-    const uint8_t *p = c->req.data + c->req.off;
     if (have < PREFIX) {
         call_fail(c, GRPC_INVALID_ARGUMENT, "request to %s has %zu bytes, less than a gRPC message prefix", c->path, have);
         return;
     }
+    const uint8_t *p = c->req.data + c->req.off;
     if (p[0] != 0) {
         call_fail(c, GRPC_INVALID_ARGUMENT, "request to %s: compressed flag %u, compression is not supported", c->path, p[0]);
         return;
@@ -584,6 +586,15 @@ static int on_stream_close(nghttp2_session *s, int32_t stream_id, uint32_t error
     return 0;
 }
 
+static int on_error(nghttp2_session *s, int code, const char *msg, size_t len, void *user)
+{
+    (void)s;
+    (void)code;
+    (void)user;
+    agent_dbg("HTTP/2: %.*s", (int)len, msg);
+    return 0;
+}
+
 /* ---- connection ---------------------------------------------------------- */
 
 static void conn_close(struct conn *cn)
@@ -674,6 +685,7 @@ int server_open(int fd, conn_closed_fn on_closed, void *arg)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+    nghttp2_session_callbacks_set_error_callback2(cbs, on_error);
     int r = nghttp2_session_server_new(&cn->session, cbs, cn);
     nghttp2_session_callbacks_del(cbs);
     if (r != 0) {
