@@ -1,0 +1,102 @@
+package io.jvmvisor.oci;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Reads a bundle's {@code config.json} and checks it ({@link SpecValidator}),
+ * turning every problem into a {@link SpecException} whose message says what
+ * to fix and where.
+ */
+public final class SpecLoader {
+    /** The file name of the configuration in a bundle. */
+    public static final String CONFIG = "config.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private SpecLoader() {
+    }
+
+    /** Reads and validates {@code bundle/config.json}, including checks against the rootfs. */
+    public static Spec load(Path bundle) throws SpecException {
+        Spec spec = parse(bundle);
+        SpecValidator.validate(spec, bundle);
+        return spec;
+    }
+
+    /** Reads {@code bundle/config.json} without validating it. */
+    public static Spec parse(Path bundle) throws SpecException {
+        if (!Files.isDirectory(bundle)) {
+            throw new SpecException("bundle " + bundle + ": no such directory");
+        }
+        Path config = bundle.resolve(CONFIG);
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(config);
+        } catch (NoSuchFileException e) {
+            throw new SpecException(CONFIG + ": no such file in bundle " + bundle);
+        } catch (IOException e) {
+            throw new SpecException(CONFIG + ": cannot read " + config + ": " + e.getMessage());
+        }
+        return parse(bytes);
+    }
+
+    /** Parses config.json text; errors name the line and column. */
+    public static Spec parse(byte[] json) throws SpecException {
+        try {
+            Spec spec = JSON.readValue(json, Spec.class);
+            if (spec == null) {
+                throw new SpecException(CONFIG + ": empty document, expected a JSON object");
+            }
+            return spec;
+        } catch (JsonMappingException e) {
+            throw new SpecException(CONFIG + ": " + where(e) + "wrong type or value at "
+                    + fieldPath(e) + ": " + firstLine(e.getOriginalMessage()));
+        } catch (JacksonException e) {
+            throw new SpecException(CONFIG + ": malformed JSON " + where(e) + firstLine(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new SpecException(CONFIG + ": " + e.getMessage());
+        }
+    }
+
+    private static String where(JacksonException e) {
+        JsonLocation loc = e.getLocation();
+        if (loc == null || loc.getLineNr() < 0) {
+            return "";
+        }
+        return "at line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": ";
+    }
+
+    private static String fieldPath(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!sb.isEmpty()) {
+                    sb.append('.');
+                }
+                sb.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.isEmpty() ? "top level" : sb.toString();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}
