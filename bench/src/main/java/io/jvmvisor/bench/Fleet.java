@@ -1,0 +1,154 @@
+package io.jvmvisor.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jvmvisor.shim.control.ControlClient;
+import io.jvmvisor.shim.control.ControlRequest;
+import io.jvmvisor.shim.control.ControlResponse;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * N idle {@code sleep} containers of one runtime, created and started all at
+ * once (one thread each), measured while idle, then killed and deleted.
+ */
+public final class Fleet {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Idle time before memory is read: the guest (or sandbox) settles after start. */
+    private static final Duration SETTLE = Duration.ofSeconds(2);
+
+    /**
+     * @param size           containers started
+     * @param startAllMillis wall time from launching all creates to the last start returning
+     * @param pssBytes       summed PSS of the containers' host processes
+     * @param processNames   what those processes are
+     * @param agentRssBytes  the guest agent's RSS (jvmvisor's stats op), or null
+     * @param agentRssNote   why agentRssBytes is null
+     */
+    public record Result(int size, double startAllMillis, long pssBytes, String processNames,
+                         Long agentRssBytes, String agentRssNote) {
+        public double perContainerMiB() {
+            return pssBytes / (double) size / (1 << 20);
+        }
+    }
+
+    private Fleet() {
+    }
+
+    /** Starts {@code n} containers of {@code bundle}, measures them, and always removes them. */
+    public static Result measure(BenchContext ctx, OciCli cli, Path bundle, int n, String idPrefix, Duration timeout) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ids.add(idPrefix + "-" + i);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            long t0 = System.nanoTime();
+            List<Future<?>> started = new ArrayList<>();
+            for (String id : ids) {
+                started.add(pool.submit(() -> {
+                    cli.check(timeout, "create", "--bundle", bundle.toString(), id);
+                    cli.check(timeout, "start", id);
+                }));
+            }
+            for (Future<?> f : started) {
+                waitFor(f);
+            }
+            double startAllMillis = (System.nanoTime() - t0) / 1e6;
+            Thread.sleep(SETTLE.toMillis());
+            Set<Long> statePids = new TreeSet<>();
+            for (String id : ids) {
+                JsonNode state = JSON.readTree(cli.state(id));
+                if (!"running".equals(state.path("status").asText())) {
+                    throw new BenchException(cli.name() + " container " + id + " is "
+                            + state.path("status").asText() + ", not running, " + SETTLE.toSeconds() + " s after start");
+                }
+                statePids.add(state.path("pid").asLong());
+            }
+            Set<Long> pids = HostProcesses.belongingTo(statePids, cli.root().toString());
+            ctx.accel(HostProcesses.accelOf(pids));
+            long pss = HostProcesses.pssBytes(pids);
+            Long agentRss = null;
+            String agentNote = null;
+            if (cli.name().equals(Runtimes.JVMVISOR)) {
+                try {
+                    agentRss = agentRss(cli.root().resolve(ids.getFirst()));
+                } catch (BenchException e) {
+                    agentNote = e.getMessage();
+                }
+            }
+            return new Result(n, startAllMillis, pss, HostProcesses.describe(pids), agentRss, agentNote);
+        } catch (IOException e) {
+            throw new BenchException(cli.name() + ": unreadable state: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BenchException("interrupted");
+        } finally {
+            pool.shutdownNow();
+            for (String id : ids) {
+                cli.forceDelete(id);
+            }
+        }
+    }
+
+    private static void waitFor(Future<?> f) throws InterruptedException {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BenchException b) {
+                throw b;
+            }
+            throw new BenchException(String.valueOf(e.getCause()));
+        }
+    }
+
+    /** The agent's RSS from the shim's control {@code stats} op. */
+    static long agentRss(Path stateDir) {
+        ControlResponse r;
+        try {
+            r = ControlClient.call(stateDir, ControlRequest.of(ControlRequest.Op.STATS));
+        } catch (IOException e) {
+            throw new BenchException("the shim's stats op did not answer: " + e.getMessage());
+        }
+        if (!r.ok()) {
+            throw new BenchException("the shim's stats op failed: " + r.error());
+        }
+        JsonNode v = find(r.data(), "agent", "rss");
+        if (v == null || !v.canConvertToLong()) {
+            throw new BenchException("the shim's stats answer has no agent RSS field: " + r.data());
+        }
+        return v.asLong();
+    }
+
+    /** The first numeric field whose name contains both words (agent_rss_bytes, agentRssBytes). */
+    private static JsonNode find(JsonNode node, String a, String b) {
+        if (node == null || !node.isContainerNode()) {
+            return null;
+        }
+        Iterator<Map.Entry<String, JsonNode>> it = node.properties().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String k = e.getKey().toLowerCase(Locale.ROOT);
+            if (k.contains(a) && k.contains(b) && e.getValue().isNumber()) {
+                return e.getValue();
+            }
+            JsonNode inner = find(e.getValue(), a, b);
+            if (inner != null) {
+                return inner;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,72 @@
+package io.jvmvisor.bench;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Section 4: host memory (PSS) of idle containers, 1 and N at once; the guest agent's RSS. */
+public final class MemoryBench {
+    static final String TITLE = "Memory";
+    static final String ONE = "host PSS, 1 idle container";
+    static final String AGENT = "guest agent RSS (Stats RPC)";
+
+    private MemoryBench() {
+    }
+
+    static String perContainer(int n) {
+        return "host PSS per container, " + n + " idle at once";
+    }
+
+    static String total(int n) {
+        return "host PSS total, " + n + " idle at once";
+    }
+
+    public static Section run(BenchContext ctx) {
+        int n = ctx.options().fleetSize();
+        Section s = new Section(TITLE)
+                .method("TestBundles' `sleep` bundle, created and started through each runtime's CLI (N at once: one thread per "
+                        + "container), left idle " + 2 + " s, then the sum of `Pss:` from /proc/PID/smaps_rollup over the "
+                        + "container's host processes: runc: the container's process (the PID `state` reports); runsc: the "
+                        + "sandbox and gofer (processes naming its --root, and their children); jvmvisor: the shim and its "
+                        + "descendants (QEMU).")
+                .method("Guest side: the agent's RSS from its Stats RPC, through the shim's control `stats` op "
+                        + "(`ControlClient.call(stateDir, ControlRequest.of(Op.STATS))`).")
+                .method("One measurement per figure (runs = 1): PSS of idle processes barely moves between runs.");
+        Duration timeout = Duration.ofSeconds(n * 60L + 60);
+        for (String rt : Runtimes.ALL) {
+            String reason = ctx.runtimes().reason(rt);
+            Fleet.Result one = null;
+            Fleet.Result many = null;
+            if (reason == null) {
+                OciCli cli = ctx.runtimes().cli(rt).orElseThrow();
+                Path sleep = ctx.bundle("sleep", "memory-" + rt);
+                try {
+                    one = Fleet.measure(ctx, cli, sleep, 1, "bench-mem-one", timeout);
+                    many = Fleet.measure(ctx, cli, sleep, n, "bench-mem-many", timeout);
+                    ctx.fleet(rt, many);
+                } catch (BenchException e) {
+                    reason = e.getMessage();
+                }
+            }
+            s.add(row(ONE, rt, one == null ? null : one.pssBytes() / (double) (1 << 20), reason));
+            s.add(row(perContainer(n), rt, many == null ? null : many.perContainerMiB(), reason));
+            s.add(row(total(n), rt, many == null ? null : many.pssBytes() / (double) (1 << 20), reason));
+            if (one != null) {
+                s.note(rt + ": measured processes for 1 container: " + one.processNames()
+                        + (many != null ? "; for " + n + ": " + many.processNames() : ""));
+            }
+            if (rt.equals(Runtimes.JVMVISOR)) {
+                if (one != null && one.agentRssBytes() != null) {
+                    s.add(new Row(AGENT, "MiB", rt, Measurement.single(one.agentRssBytes() / (double) (1 << 20))));
+                } else {
+                    s.add(Row.unavailable(AGENT, "MiB", rt, one != null ? one.agentRssNote() : reason));
+                }
+            }
+        }
+        return s;
+    }
+
+    private static Row row(String figure, String rt, Double mib, String reason) {
+        return mib == null ? Row.unavailable(figure, "MiB", rt, reason)
+                : new Row(figure, "MiB", rt, Measurement.single(mib));
+    }
+}
