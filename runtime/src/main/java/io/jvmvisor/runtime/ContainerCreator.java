@@ -1,0 +1,124 @@
+package io.jvmvisor.runtime;
+
+import io.jvmvisor.oci.Hooks;
+import io.jvmvisor.oci.Spec;
+import io.jvmvisor.oci.SpecException;
+import io.jvmvisor.oci.SpecLoader;
+import io.jvmvisor.oci.SpecValidator;
+import io.jvmvisor.runtime.hooks.HookException;
+import io.jvmvisor.runtime.hooks.HookRunner;
+import io.jvmvisor.runtime.state.ContainerRecord;
+import io.jvmvisor.runtime.state.ProcStat;
+import io.jvmvisor.runtime.state.StateStore;
+import io.jvmvisor.runtime.state.StoreException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * {@code create} as a recipe of steps, each with its undo on a
+ * {@link CleanupStack}: validate the bundle, make the state dir, start the
+ * shim, wait until it created the container, run createRuntime/prestart hooks,
+ * write the pid file. A failure undoes every step: nothing is left behind.
+ */
+public final class ContainerCreator {
+    /** How long the shim may take to boot the VM and create the container (TCG is slow). */
+    private static final Duration CREATE_TIMEOUT =
+            Duration.ofSeconds(Long.getLong("jvmvisor.createTimeoutSeconds", 120));
+
+    /** create's options. */
+    public record Options(String id, Path bundle, String consoleSocket, Path pidFile, int preserveFds,
+                          boolean detach) {
+    }
+
+    /** A created container: its shim process (a child of this JVM) and PID. */
+    public record Created(java.lang.Process shim, long pid) {
+    }
+
+    private final Containers containers;
+    private final ErrorLog log;
+    private final boolean debug;
+
+    public ContainerCreator(Containers containers, ErrorLog log, boolean debug) {
+        this.containers = containers;
+        this.log = log;
+        this.debug = debug;
+    }
+
+    /** Runs the recipe. */
+    public Created create(Options o) throws CliException {
+        StateStore store = containers.store();
+        try {
+            StateStore.checkId(o.id());
+        } catch (StoreException e) {
+            throw new CliException(e.getMessage());
+        }
+        Path bundle = o.bundle().toAbsolutePath().normalize();
+        Spec spec;
+        Path rootfs;
+        try {
+            spec = SpecLoader.load(bundle);
+            rootfs = SpecValidator.rootfs(spec, bundle);
+        } catch (SpecException e) {
+            throw new CliException(e.getMessage());
+        }
+        checkTerminal(spec, o);
+        if (o.preserveFds() > 0) {
+            throw new CliException("--preserve-fds is not supported by jvmvisor (the container runs in a VM)");
+        }
+        try (CleanupStack undo = new CleanupStack()) {
+            ContainerRecord rec = new ContainerRecord(o.id(), bundle.toString(), rootfs.toString(),
+                    Instant.now().toString(), System.getProperty("user.name", ""), spec.annotationMap(), 0, 0);
+            Path stateDir = store.create(rec);
+            undo.push("state dir " + stateDir, () -> store.remove(o.id()));
+
+            java.lang.Process shim = ShimStart.launch(new ShimStart.Request(o.id(), bundle, stateDir,
+                    o.consoleSocket(), log.file(), log.format(), debug));
+            undo.push("shim " + shim.pid(), () -> {
+                if (shim.isAlive()) {
+                    shim.destroyForcibly();
+                    shim.waitFor();
+                }
+                containers.killVmm(o.id());
+            });
+            long pid = ShimStart.awaitCreated(stateDir, shim, CREATE_TIMEOUT);
+            rec = rec.withShim(pid, ProcStat.startTime(pid));
+            store.write(rec);
+
+            byte[] state = Containers.hookState(rec, "created", pid);
+            HookRunner.runAll("createRuntime", Hooks.orEmpty(spec.hookSet().createRuntime()), state);
+            HookRunner.runAll("prestart", Hooks.orEmpty(spec.hookSet().prestart()), state);
+
+            if (o.pidFile() != null) {
+                Path pidFile = o.pidFile();
+                StateStore.writeAtomically(pidFile, Long.toString(pid));
+                undo.push("pid file " + pidFile, () -> Files.deleteIfExists(pidFile));
+            }
+            undo.release();
+            return new Created(shim, pid);
+        } catch (StoreException | HookException e) {
+            throw new CliException(e.getMessage());
+        } catch (ShimStart.ShimFailure e) {
+            throw new CliException(e.getMessage());
+        } catch (IOException e) {
+            throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
+        }
+    }
+
+    /** runc's rules on terminal and console socket. */
+    private static void checkTerminal(Spec spec, Options o) throws CliException {
+        boolean terminal = spec.process().isTerminal();
+        if (terminal && o.detach() && o.consoleSocket() == null) {
+            throw new CliException("cannot allocate tty if jvmvisor will detach without setting console socket");
+        }
+        if (terminal && !o.detach()) {
+            throw new CliException("process.terminal is true: jvmvisor run in the foreground does not allocate a "
+                    + "terminal; use create/run --detach with --console-socket");
+        }
+        if (!terminal && o.consoleSocket() != null) {
+            throw new CliException("cannot use console socket if jvmvisor will not detach or allocate tty");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package io.jvmvisor.runtime;
+
+import io.jvmvisor.oci.Hooks;
+import io.jvmvisor.oci.Spec;
+import io.jvmvisor.oci.SpecException;
+import io.jvmvisor.oci.SpecLoader;
+import io.jvmvisor.oci.State;
+import io.jvmvisor.runtime.hooks.HookRunner;
+import io.jvmvisor.runtime.state.ContainerRecord;
+import io.jvmvisor.runtime.state.ExitRecord;
+import io.jvmvisor.runtime.state.IllegalTransitionException;
+import io.jvmvisor.runtime.state.ProcStat;
+import io.jvmvisor.runtime.state.StateStore;
+import io.jvmvisor.runtime.state.Status;
+import io.jvmvisor.runtime.state.StoreException;
+import io.jvmvisor.shim.control.ControlClient;
+import io.jvmvisor.shim.control.ControlRequest;
+import io.jvmvisor.shim.control.ControlResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The operations on existing containers (start, kill, delete, state), over
+ * the state store and each container's shim control socket.
+ */
+public final class Containers {
+    /** The OCI runtime-spec version jvmvisor implements. */
+    public static final String OCI_VERSION = "1.2.0";
+    private static final long SHIM_EXIT_WAIT_MS = 10_000;
+
+    private final StateStore store;
+    private final ErrorLog log;
+
+    public Containers(StateStore store, ErrorLog log) {
+        this.store = store;
+        this.log = log;
+    }
+
+    public StateStore store() {
+        return store;
+    }
+
+    /** A container's record with its live status. */
+    public record Found(String id, ContainerRecord record, Status status) {
+        /** PID shown in state: the shim's while alive, 0 once stopped or while creating. */
+        public long pid() {
+            return record == null || status instanceof Status.Stopped || status instanceof Status.Creating
+                    ? 0 : record.shimPid();
+        }
+    }
+
+    /** Looks a container up; {@code container does not exist} if unknown. */
+    public Found find(String id) throws CliException {
+        try {
+            ContainerRecord rec = store.read(id);
+            return new Found(id, rec, liveStatus(id, rec));
+        } catch (StoreException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
+    /** Asks the shim; if the shim is gone, the container stopped (exit.json says how). */
+    public Status liveStatus(String id, ContainerRecord rec) {
+        if (rec == null || rec.shimPid() <= 0) {
+            return new Status.Creating();
+        }
+        if (ProcStat.isAlive(rec.shimPid(), rec.shimStartTime())) {
+            try {
+                ControlResponse resp = ControlClient.call(store.dir(id), ControlRequest.of(ControlRequest.Op.STATE));
+                if (resp.ok() && resp.status() != null) {
+                    return Status.of(resp.status(), resp.exitStatus());
+                }
+                log.debug("shim of " + id + " answered state with: " + resp.error());
+            } catch (IOException | IllegalArgumentException e) {
+                log.debug("shim of " + id + " did not answer state: " + e.getMessage());
+            }
+        }
+        ExitRecord exit = store.readExit(id);
+        return new Status.Stopped(exit == null ? null : exit.exitStatus());
+    }
+
+    /** The view printed by {@code state} and {@code list}. */
+    public ContainerView view(Found f) {
+        ContainerRecord r = f.record();
+        if (r == null) {
+            return new ContainerView(OCI_VERSION, f.id(), 0, f.status().wire(), "", "", "", "", Map.of());
+        }
+        return new ContainerView(OCI_VERSION, f.id(), f.pid(), f.status().wire(), r.bundle(), r.rootfs(),
+                r.created(), r.owner(), r.annotations());
+    }
+
+    /** The OCI state JSON given to hooks on stdin. */
+    public static byte[] hookState(ContainerRecord r, String status, long pid) {
+        State s = new State(OCI_VERSION, r.id(), status, pid, r.bundle(), r.annotations());
+        return Json.compact(s).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code start}: releases a created container's process, then runs poststart hooks. */
+    public void start(String id) throws CliException {
+        Found f = find(id);
+        try {
+            f.status().checkStart();
+        } catch (IllegalTransitionException e) {
+            throw new CliException(e.getMessage());
+        }
+        ControlResponse resp = call(id, ControlRequest.of(ControlRequest.Op.START));
+        if (!resp.ok()) {
+            throw new CliException(resp.error());
+        }
+        Spec spec = specOrNull(f.record());
+        if (spec != null) {
+            warnAll(HookRunner.runAllReportingFailures("poststart", Hooks.orEmpty(spec.hookSet().poststart()),
+                    hookState(f.record(), "running", f.record().shimPid())));
+        }
+    }
+
+    /** {@code kill}: a signal to the container's init (or all its processes). */
+    public void kill(String id, int signal, boolean all) throws CliException {
+        Found f = find(id);
+        try {
+            f.status().checkKill();
+        } catch (IllegalTransitionException e) {
+            throw new CliException(e.getMessage());
+        }
+        ControlResponse resp = call(id, ControlRequest.kill(signal, all));
+        if (!resp.ok()) {
+            throw new CliException(resp.error());
+        }
+    }
+
+    /** {@code pause} / {@code resume}. */
+    public void pause(String id, boolean pause) throws CliException {
+        Found f = find(id);
+        try {
+            f.status().checkPause(pause);
+        } catch (IllegalTransitionException e) {
+            throw new CliException(e.getMessage());
+        }
+        ControlResponse resp = call(id, ControlRequest.of(pause ? ControlRequest.Op.PAUSE : ControlRequest.Op.RESUME));
+        if (!resp.ok()) {
+            throw new CliException(resp.error());
+        }
+    }
+
+    /**
+     * {@code delete}: stops the shim and VM if needed, runs poststop hooks,
+     * removes the state dir. Unknown IDs: an error, or nothing with force (as runc).
+     */
+    public void delete(String id, boolean force) throws CliException {
+        ContainerRecord rec;
+        try {
+            rec = store.read(id);
+        } catch (StoreException e) {
+            if (e.kind() == StoreException.Kind.NOT_FOUND && force) {
+                return;
+            }
+            throw new CliException(e.getMessage());
+        }
+        if (rec == null) {
+            // an interrupted create left a directory without state.json: remove it, as runc does
+            removeDir(id);
+            if (force) {
+                return;
+            }
+            throw new CliException("container does not exist");
+        }
+        Status status = liveStatus(id, rec);
+        try {
+            status.checkDelete(id, force);
+        } catch (IllegalTransitionException e) {
+            throw new CliException(e.getMessage());
+        }
+        stopShim(id, rec);
+        Spec spec = specOrNull(rec);
+        if (spec != null && !(status instanceof Status.Creating)) {
+            warnAll(HookRunner.runAllReportingFailures("poststop", Hooks.orEmpty(spec.hookSet().poststop()),
+                    hookState(rec, "stopped", 0)));
+        }
+        removeDir(id);
+    }
+
+    /** Asks the shim to delete, waits for it to exit, then kills it and the VMM by PID if they are still there. */
+    void stopShim(String id, ContainerRecord rec) {
+        long pid = rec.shimPid();
+        if (pid > 0 && ProcStat.isAlive(pid, rec.shimStartTime())) {
+            try {
+                ControlResponse resp = ControlClient.call(store.dir(id), ControlRequest.delete(true));
+                if (!resp.ok()) {
+                    log.debug("shim of " + id + " refused delete: " + resp.error());
+                }
+            } catch (IOException e) {
+                log.debug("shim of " + id + " did not answer delete: " + e.getMessage());
+            }
+            long deadline = System.currentTimeMillis() + SHIM_EXIT_WAIT_MS;
+            while (ProcStat.isAlive(pid, rec.shimStartTime()) && System.currentTimeMillis() < deadline) {
+                sleep(20);
+            }
+            if (ProcStat.isAlive(pid, rec.shimStartTime())) {
+                log.warn("the shim of " + id + " (pid " + pid + ") did not exit, killing it");
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        killVmm(id);
+    }
+
+    /** Kills the VMM recorded in vmm.pid if it still runs and still belongs to this container. */
+    void killVmm(String id) {
+        long vmm = store.readVmmPid(id);
+        if (vmm <= 0 || ProcStat.startTime(vmm) < 0) {
+            return;
+        }
+        try {
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(vmm), "cmdline")),
+                    StandardCharsets.UTF_8);
+            if (cmdline.contains(store.dir(id).toString()) || cmdline.contains(id)) {
+                ProcessHandle.of(vmm).ifPresent(ProcessHandle::destroyForcibly);
+                for (int i = 0; i < 100 && ProcStat.startTime(vmm) >= 0; i++) {
+                    sleep(20);
+                }
+            }
+        } catch (IOException e) {
+            // gone meanwhile
+        }
+    }
+
+    private void removeDir(String id) throws CliException {
+        try {
+            store.remove(id);
+        } catch (StoreException e) {
+            throw new CliException(e.getMessage());
+        }
+    }
+
+    private ControlResponse call(String id, ControlRequest req) throws CliException {
+        try {
+            return ControlClient.call(store.dir(id), req);
+        } catch (IOException e) {
+            throw new CliException("cannot reach the shim of container " + id + ": " + e.getMessage());
+        }
+    }
+
+    private Spec specOrNull(ContainerRecord rec) {
+        try {
+            return SpecLoader.parse(Path.of(rec.bundle()));
+        } catch (SpecException e) {
+            log.warn("cannot read hooks of " + rec.id() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private void warnAll(List<String> failures) {
+        failures.forEach(log::warn);
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package io.jvmvisor.runtime.hooks;
+
+import io.jvmvisor.oci.Hooks;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs OCI hooks on the host: {@code path} with {@code args[1:]} (Java cannot
+ * set argv[0] apart from the path), exactly {@code env} as environment, the
+ * container's state JSON on stdin, killed after {@code timeout} seconds.
+ */
+public final class HookRunner {
+    /** Output kept for error messages. */
+    private static final int MAX_OUTPUT = 4096;
+
+    private HookRunner() {
+    }
+
+    /** Runs {@code hooks} of phase {@code phase} in order; the first failure stops and is thrown. */
+    public static void runAll(String phase, List<Hooks.Hook> hooks, byte[] stateJson) throws HookException {
+        for (int i = 0; i < hooks.size(); i++) {
+            run(phase, i, hooks.get(i), stateJson);
+        }
+    }
+
+    /** Runs every hook of {@code phase}, returning the failures instead of stopping (poststart, poststop). */
+    public static List<String> runAllReportingFailures(String phase, List<Hooks.Hook> hooks, byte[] stateJson) {
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < hooks.size(); i++) {
+            try {
+                run(phase, i, hooks.get(i), stateJson);
+            } catch (HookException e) {
+                failures.add(e.getMessage());
+            }
+        }
+        return failures;
+    }
+
+    /** Runs one hook. */
+    public static void run(String phase, int index, Hooks.Hook hook, byte[] stateJson) throws HookException {
+        String name = phase + " hook #" + index + " (" + hook.path() + ")";
+        List<String> command = new ArrayList<>();
+        command.add(hook.path());
+        if (hook.args() != null && hook.args().size() > 1) {
+            command.addAll(hook.args().subList(1, hook.args().size()));
+        }
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.clear();
+        if (hook.env() != null) {
+            for (String e : hook.env()) {
+                int eq = e.indexOf('=');
+                if (eq > 0) {
+                    env.put(e.substring(0, eq), e.substring(eq + 1));
+                }
+            }
+        }
+        java.lang.Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new HookException("error running " + name + ": " + e.getMessage());
+        }
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> drain(p.getInputStream(), output));
+        try (OutputStream stdin = p.getOutputStream()) {
+            stdin.write(stateJson);
+        } catch (IOException e) {
+            // the hook need not read its stdin
+        }
+        try {
+            boolean done = hook.timeout() == null ? waitForever(p) : p.waitFor(hook.timeout(), TimeUnit.SECONDS);
+            if (!done) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor();
+                throw new HookException("error running " + name + ": timed out after " + hook.timeout() + "s, killed");
+            }
+            reader.join(1000);
+            int code = p.exitValue();
+            if (code != 0) {
+                String out;
+                synchronized (output) {
+                    out = output.toString(StandardCharsets.UTF_8).strip();
+                }
+                throw new HookException("error running " + name + ": exit status " + code
+                        + (out.isEmpty() ? "" : ", output: " + out));
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new HookException("error running " + name + ": interrupted");
+        }
+    }
+
+    private static boolean waitForever(java.lang.Process p) throws InterruptedException {
+        p.waitFor();
+        return true;
+    }
+
+    private static void drain(InputStream in, ByteArrayOutputStream out) {
+        byte[] buf = new byte[1024];
+        try (in) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                synchronized (out) {
+                    if (out.size() < MAX_OUTPUT) {
+                        out.write(buf, 0, Math.min(n, MAX_OUTPUT - out.size()));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the hook closed its output
+        }
+    }
+}

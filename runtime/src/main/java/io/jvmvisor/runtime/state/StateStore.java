@@ -1,0 +1,203 @@
+package io.jvmvisor.runtime.state;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Containers' state under {@code --root}: one directory per container
+ * ({@code <root>/<id>/}) holding {@code state.json}, a {@code .lock} file, and
+ * what the shim writes (its socket, {@code exit.json}, {@code shim.log},
+ * {@code vmm.pid}). Creating the directory is the atomic check-and-create: of
+ * two concurrent creates of one ID exactly one wins.
+ */
+public final class StateStore {
+    /** The file holding the {@link ContainerRecord}. */
+    public static final String STATE_FILE = "state.json";
+    /** The file the shim writes when the container's process exited. */
+    public static final String EXIT_FILE = "exit.json";
+    /** The file the shim writes with the VMM's PID. */
+    public static final String VMM_PID_FILE = "vmm.pid";
+    private static final String LOCK_FILE = ".lock";
+    /** runc's rule for container IDs. */
+    private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path root;
+
+    public StateStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The state directory of container {@code id}. */
+    public Path dir(String id) {
+        return root.resolve(id);
+    }
+
+    /** Checks an ID as runc does: letters, digits, {@code _ + - .}, not "." or "..". */
+    public static void checkId(String id) throws StoreException {
+        if (id == null || id.isEmpty()) {
+            throw new StoreException(StoreException.Kind.INVALID_ID, "container id cannot be empty");
+        }
+        if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+            throw new StoreException(StoreException.Kind.INVALID_ID, "invalid id format: " + id);
+        }
+    }
+
+    /**
+     * Creates the state directory of {@code record.id()} and writes its record.
+     * Fails with {@code container with id exists: ID} if it exists already.
+     */
+    public Path create(ContainerRecord record) throws StoreException {
+        checkId(record.id());
+        Path dir = dir(record.id());
+        try {
+            if (!Files.isDirectory(root)) {
+                Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            }
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        } catch (FileAlreadyExistsException e) {
+            throw new StoreException(StoreException.Kind.EXISTS, "container with id exists: " + record.id());
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot create state directory " + dir + ": " + e.getMessage());
+        }
+        write(record);
+        return dir;
+    }
+
+    /** Replaces the record atomically (temp file + rename). */
+    public void write(ContainerRecord record) throws StoreException {
+        Path dir = dir(record.id());
+        Path tmp = dir.resolve(STATE_FILE + ".tmp");
+        try {
+            Files.write(tmp, JSON.writeValueAsBytes(record));
+            move(tmp, dir.resolve(STATE_FILE));
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot write " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Reads the record of {@code id}; null if the directory exists but
+     * create has not written a record yet (an interrupted create).
+     */
+    public ContainerRecord read(String id) throws StoreException {
+        checkId(id);
+        Path dir = dir(id);
+        if (!Files.isDirectory(dir)) {
+            throw new StoreException(StoreException.Kind.NOT_FOUND, "container does not exist");
+        }
+        try {
+            return JSON.readValue(Files.readAllBytes(dir.resolve(STATE_FILE)), ContainerRecord.class);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot read " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
+        }
+    }
+
+    /** The shim's exit record, or null if it wrote none. */
+    public ExitRecord readExit(String id) {
+        try {
+            return JSON.readValue(Files.readAllBytes(dir(id).resolve(EXIT_FILE)), ExitRecord.class);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** The VMM PID the shim recorded, or 0. */
+    public long readVmmPid(String id) {
+        try {
+            return Long.parseLong(Files.readString(dir(id).resolve(VMM_PID_FILE)).trim());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** IDs of all containers (directories with a valid ID), sorted. */
+    public List<String> ids() throws StoreException {
+        List<String> ids = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return ids;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (ID.matcher(name).matches() && !name.startsWith(".")) {
+                    ids.add(name);
+                }
+            }
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot list " + root + ": " + e.getMessage());
+        }
+        ids.sort(null);
+        return ids;
+    }
+
+    /** Takes the container's exclusive lock (released when the returned lock is closed). */
+    public FileLock lock(String id) throws StoreException {
+        Path lock = dir(id).resolve(LOCK_FILE);
+        try {
+            FileChannel ch = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                return ch.lock();
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot lock " + lock + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes the container's state directory and everything in it. */
+    public void remove(String id) throws StoreException {
+        Path dir = dir(id);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** Writes {@code content} to {@code target} atomically (temp file in the same dir + rename), as runc does for --pid-file. */
+    public static void writeAtomically(Path target, String content) throws IOException {
+        Path abs = target.toAbsolutePath();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
+        Files.writeString(tmp, content);
+        move(tmp, abs);
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}
