@@ -21,7 +21,7 @@ public final class BootBreakdownBench {
     static final String TITLE = "Boot breakdown (jvmvisor)";
     static final String CLI_START = "cli-start";
     static final String DELETED = "deleted";
-    private static final Pattern ACCEL = Pattern.compile("\\b(tcg|kvm)\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern ACCEL = Pattern.compile("-accel[= ](tcg|kvm)|\\baccel\\W+(tcg|kvm)\\b", Pattern.CASE_INSENSITIVE);
 
     /** One run's phases: segment name ("→ phase") to its length in ms. */
     public record Breakdown(Map<String, Double> segments) {
@@ -104,8 +104,9 @@ public final class BootBreakdownBench {
         try {
             for (String line : Files.readAllLines(log)) {
                 Matcher m = ACCEL.matcher(line);
-                if (line.toLowerCase(Locale.ROOT).contains("accel") && m.find()) {
-                    return m.group(1).toLowerCase(Locale.ROOT) + " (from shim.log: \"" + line.strip() + "\")";
+                if (m.find()) {
+                    String accel = (m.group(1) != null ? m.group(1) : m.group(2)).toLowerCase(Locale.ROOT);
+                    return accel + " (from shim.log: \"" + m.group() + "\")";
                 }
             }
         } catch (IOException e) {

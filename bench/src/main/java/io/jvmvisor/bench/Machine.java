@@ -24,6 +24,10 @@ public final class Machine {
         m.put("kernel", read("/proc/sys/kernel/osrelease"));
         m.put("QEMU", firstLine(List.of("qemu-system-x86_64", "--version")));
         m.put("KVM probe", kvmProbe());
+        Path shimProbe = Path.of("/run/jvmvisor/kvm-probe");
+        if (Files.isRegularFile(shimProbe)) {
+            m.put("shim's KVM probe (" + shimProbe + ")", read(shimProbe.toString()));
+        }
         String accel = ctx.accel();
         m.put("jvmvisor accel (what the shim chose)", accel != null ? accel
                 : ctx.runtimes().usable(Runtimes.JVMVISOR) ? "not seen (no QEMU command line or shim.log line named it)"

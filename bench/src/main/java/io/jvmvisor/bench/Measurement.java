@@ -53,7 +53,7 @@ public sealed interface Measurement {
     /** A number as the report prints it: 3 significant digits, no exponent. */
     static String format(double v) {
         double a = Math.abs(v);
-        if (a >= 100 || a == 0) {
+        if (a >= 100 || v == Math.rint(v)) {
             return String.format(Locale.ROOT, "%.0f", v);
         }
         if (a >= 10) {
