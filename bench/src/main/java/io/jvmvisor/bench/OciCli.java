@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One runc-compatible command line ({@code runc}, {@code runsc}, {@code bin/jvmvisor})
@@ -26,6 +27,7 @@ public final class OciCli {
     private final List<String> prefix;
     private final Path root;
     private final Path logs;
+    private final Consumer<String> onTimeout;
 
     /** What a call gave: its wall time, exit code and outputs. */
     public record Outcome(long startEpochNs, long nanos, int exitCode, String stdout, String stderr) {
@@ -42,7 +44,13 @@ public final class OciCli {
      * @param logs       where call outputs are kept (created)
      */
     public OciCli(String name, String executable, List<String> globalArgs, Path root, Path logs) {
+        this(name, executable, globalArgs, root, logs, reason -> { });
+    }
+
+    /** As above; {@code onTimeout} hears of a call that hung (the harness then stops using this runtime). */
+    public OciCli(String name, String executable, List<String> globalArgs, Path root, Path logs, Consumer<String> onTimeout) {
         this.name = name;
+        this.onTimeout = onTimeout;
         this.root = root;
         this.logs = logs;
         List<String> p = new ArrayList<>(List.of(executable, "--root", root.toString()));
@@ -81,8 +89,10 @@ public final class OciCli {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly().waitFor();
-                throw new BenchException(name + " " + args[0] + " did not finish within " + timeout.toSeconds()
-                        + " s" + lastLine(Files.readString(err)));
+                String reason = name + " " + args[0] + " did not finish within " + timeout.toSeconds()
+                        + " s" + lastLine(Files.readString(err));
+                onTimeout.accept(reason);
+                throw new BenchException(reason);
             }
             long t1 = System.nanoTime();
             return new Outcome(startEpochNs, t1 - t0, p.exitValue(), Files.readString(out), Files.readString(err));

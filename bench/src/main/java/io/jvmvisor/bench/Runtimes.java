@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,7 +28,7 @@ public final class Runtimes {
     private final Path work;
     private final Path helloBundle;
     private final Map<String, String> executables = new LinkedHashMap<>();
-    private final Map<String, String> unavailable = new LinkedHashMap<>();
+    private final Map<String, String> unavailable = new ConcurrentHashMap<>();
     private final Map<String, Double> probeMillis = new LinkedHashMap<>();
     private final AtomicInteger roots = new AtomicInteger();
     private final List<OciCli> clis = new CopyOnWriteArrayList<>();
@@ -90,7 +91,8 @@ public final class Runtimes {
     private OciCli newCli(String name) {
         int n = roots.incrementAndGet();
         OciCli cli = new OciCli(name, executables.get(name), name.equals(RUNSC) ? RUNSC_ARGS : List.of(),
-                work.resolve("root-" + name + "-" + n), work.resolve("logs"));
+                work.resolve("root-" + name + "-" + n), work.resolve("logs"),
+                reason -> unavailable.putIfAbsent(name, "skipped after an earlier hang: " + reason));
         clis.add(cli);
         return cli;
     }
