@@ -66,7 +66,7 @@ public final class Bench {
             Section boot = section(BootBreakdownBench.TITLE, () -> BootBreakdownBench.run(ctx, charts), s -> { });
             Section memory = section(MemoryBench.TITLE, () -> MemoryBench.run(ctx),
                     s -> charts.grouped(s, "memory.png", "Host PSS of idle containers", "MiB", s.figures().stream()
-                            .filter(f -> !f.equals(MemoryBench.AGENT)).toList()));
+                            .filter(f -> !f.equals(MemoryBench.AGENT) && !f.equals(MemoryBench.GUEST_USED)).toList()));
             Section density = section(DensityBench.TITLE, () -> DensityBench.run(ctx),
                     s -> charts.grouped(s, "density-start.png", "Starting containers at once", "ms", s.figures().stream()
                             .filter(f -> f.startsWith("time to start")).toList()));

@@ -34,11 +34,17 @@ public final class Fleet {
      * @param startAllMillis wall time from launching all creates to the last start returning
      * @param pssBytes       summed PSS of the containers' host processes
      * @param processNames   what those processes are
-     * @param agentRssBytes  the guest agent's RSS (jvmvisor's stats op), or null
-     * @param agentRssNote   why agentRssBytes is null
+     * @param guestStats     the first container's guest figures (jvmvisor's stats op), or null
+     * @param guestStatsNote why guestStats is null
      */
     public record Result(int size, double startAllMillis, long pssBytes, String processNames,
-                         Long agentRssBytes, String agentRssNote) {
+                         JsonNode guestStats, String guestStatsNote) {
+        /** A guest figure: the first numeric field whose name holds both words, or null. */
+        public Long guest(String a, String b) {
+            JsonNode v = find(guestStats, a, b);
+            return v == null ? null : v.asLong();
+        }
+
         public double perContainerMiB() {
             return pssBytes / (double) size / (1 << 20);
         }
@@ -80,16 +86,16 @@ public final class Fleet {
             Set<Long> pids = HostProcesses.belongingTo(statePids, cli.root().toString());
             ctx.accel(HostProcesses.accelOf(pids));
             long pss = HostProcesses.pssBytes(pids);
-            Long agentRss = null;
-            String agentNote = null;
+            JsonNode guest = null;
+            String guestNote = null;
             if (cli.name().equals(Runtimes.JVMVISOR)) {
                 try {
-                    agentRss = agentRss(cli.root().resolve(ids.getFirst()));
+                    guest = guestStats(cli.root().resolve(ids.getFirst()));
                 } catch (BenchException e) {
-                    agentNote = e.getMessage();
+                    guestNote = e.getMessage();
                 }
             }
-            return new Result(n, startAllMillis, pss, HostProcesses.describe(pids), agentRss, agentNote);
+            return new Result(n, startAllMillis, pss, HostProcesses.describe(pids), guest, guestNote);
         } catch (IOException e) {
             throw new BenchException(cli.name() + ": unreadable state: " + e.getMessage());
         } catch (InterruptedException e) {
@@ -114,8 +120,8 @@ public final class Fleet {
         }
     }
 
-    /** The agent's RSS from the shim's control {@code stats} op. */
-    static long agentRss(Path stateDir) {
+    /** The guest's figures from the shim's control {@code stats} op (the agent's Stats RPC). */
+    static JsonNode guestStats(Path stateDir) {
         ControlResponse r;
         try {
             r = ControlClient.call(stateDir, ControlRequest.of(ControlRequest.Op.STATS));
@@ -125,11 +131,10 @@ public final class Fleet {
         if (!r.ok()) {
             throw new BenchException("the shim's stats op failed: " + r.error());
         }
-        JsonNode v = find(r.data(), "agent", "rss");
-        if (v == null || !v.canConvertToLong()) {
-            throw new BenchException("the shim's stats answer has no agent RSS field: " + r.data());
+        if (r.data() == null || !r.data().isObject()) {
+            throw new BenchException("the shim's stats answer has no data");
         }
-        return v.asLong();
+        return r.data();
     }
 
     /** The first numeric field whose name contains both words (agent_rss_bytes, agentRssBytes). */

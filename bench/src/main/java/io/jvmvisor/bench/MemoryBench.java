@@ -8,6 +8,7 @@ public final class MemoryBench {
     static final String TITLE = "Memory";
     static final String ONE = "host PSS, 1 idle container";
     static final String AGENT = "guest agent RSS (Stats RPC)";
+    static final String GUEST_USED = "guest memory in use (MemTotal - MemAvailable)";
 
     private MemoryBench() {
     }
@@ -55,10 +56,17 @@ public final class MemoryBench {
                         + (many != null ? "; for " + n + ": " + many.processNames() : ""));
             }
             if (rt.equals(Runtimes.JVMVISOR)) {
-                if (one != null && one.agentRssBytes() != null) {
-                    s.add(new Row(AGENT, "MiB", rt, Measurement.single(one.agentRssBytes() / (double) (1 << 20))));
-                } else {
-                    s.add(Row.unavailable(AGENT, "MiB", rt, one != null ? one.agentRssNote() : reason));
+                String why = one == null ? reason : one.guestStatsNote();
+                Long agent = one == null ? null : one.guest("agent", "rss");
+                Long total = one == null ? null : one.guest("mem", "total");
+                Long available = one == null ? null : one.guest("mem", "available");
+                s.add(row(AGENT, rt, agent == null ? null : agent / (double) (1 << 20),
+                        why != null ? why : "the stats answer has no agent RSS: " + one.guestStats()));
+                s.add(row(GUEST_USED, rt, total == null || available == null ? null : (total - available) / (double) (1 << 20),
+                        why != null ? why : "the stats answer has no MemTotal/MemAvailable: " + one.guestStats()));
+                if (total != null) {
+                    s.note("jvmvisor guest RAM: " + Measurement.format(total / (double) (1 << 20)) + " MiB MemTotal; host PSS "
+                            + "counts only the guest pages QEMU has touched.");
                 }
             }
         }
