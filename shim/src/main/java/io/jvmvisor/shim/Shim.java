@@ -1,0 +1,258 @@
+package io.jvmvisor.shim;
+
+import io.jvmvisor.agent.v1.WaitProcessResponse;
+import io.jvmvisor.oci.Spec;
+import io.jvmvisor.oci.SpecLoader;
+import io.jvmvisor.shim.agent.AgentClient;
+import io.jvmvisor.shim.control.ControlServer;
+import io.jvmvisor.shim.control.SocketPaths;
+import io.jvmvisor.shim.engine.Engine;
+import io.jvmvisor.shim.engine.KvmProbe;
+import io.jvmvisor.shim.engine.Timeline;
+import io.jvmvisor.shim.engine.Vm;
+import io.jvmvisor.shim.engine.VmConfig;
+import io.jvmvisor.shim.relay.StdioRelay;
+import io.jvmvisor.sys.Fd;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One container's shim: builds the VM and the container step by step (each
+ * step's undo on a {@link CleanupStack}), serves the control socket, relays
+ * stdio, and ends with the container's exit status.
+ */
+final class Shim {
+    private static final System.Logger LOG = System.getLogger("shim");
+    static final String EXIT_FILE = "exit.json";
+    static final String TIMELINE_FILE = "timeline.json";
+
+    final ShimArgs args;
+    final Path socketDir;
+    final CompletableFuture<Long> created = new CompletableFuture<>();
+    final CompletableFuture<Exit> finished = new CompletableFuture<>();
+    private final Map<String, Long> timeline = new LinkedHashMap<>();
+    private final Object lock = new Object();
+    private ContainerState state = new ContainerState.Creating();
+    volatile Vm vm;
+    volatile AgentClient agent;
+    private volatile StdioRelay relay;
+
+    Shim(ShimArgs args) {
+        this.args = args;
+        this.socketDir = SocketPaths.socketDir(args.stateDir());
+    }
+
+    ContainerState state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    /** Moves to {@code next} if allowed (throws {@link ContainerState.IllegalTransition}). */
+    ContainerState moveTo(ContainerState next) {
+        synchronized (lock) {
+            state = state.to(next);
+            return state;
+        }
+    }
+
+    void mark(String phase) {
+        synchronized (timeline) {
+            timeline.putIfAbsent(phase, Timeline.nowNanos());
+        }
+    }
+
+    /** Runs the shim to the end; returns the process exit status. */
+    int run() throws InterruptedException {
+        mark("shim-start");
+        ProcessHandle.current().info().startInstant()
+                .ifPresent(i -> timeline.put("jvm-start", i.getEpochSecond() * 1_000_000_000L + i.getNano()));
+        CleanupStack cleanup = new CleanupStack();
+        ControlServer control;
+        try {
+            control = create(cleanup);
+        } catch (Exception e) {
+            String msg = e instanceof AgentClient.AgentException || e instanceof IllegalArgumentException
+                    || e instanceof io.jvmvisor.oci.SpecException ? e.getMessage() : e.toString();
+            LOG.log(Level.ERROR, "create failed: " + msg);
+            created.completeExceptionally(new CreateFailed(msg, vm != null && !vm.isAlive()));
+            ShimControl.awaitWaiters(2000);
+            cleanup.close();
+            return 1;
+        }
+        cleanup.release();
+        created.complete(ProcessHandle.current().pid());
+        Thread.ofPlatform().daemon().name("wait-init").start(this::waitInit);
+        vm.onExit().thenAccept(code -> finished.complete(new Exit(137, null,
+                "the VM exited unexpectedly (QEMU exit code " + code + "); console:\n" + vm.consoleTail(10))));
+        Exit exit = finished.join();
+        return teardown(exit, control);
+    }
+
+    private ControlServer create(CleanupStack cleanup) throws Exception {
+        Path stateDir = args.stateDir();
+        if (SocketPaths.needsAlias(stateDir)) {
+            Path alias = SocketPaths.alias(stateDir);
+            Files.createDirectories(alias.getParent());
+            Files.deleteIfExists(alias);
+            Files.createSymbolicLink(alias, stateDir);
+            cleanup.push("remove the socket alias " + alias, () -> Files.deleteIfExists(alias));
+        }
+        ControlServer control = ControlServer.listen(socketDir.resolve("shim.sock"), new ShimControl(this));
+        cleanup.push("close the control socket", control::close);
+
+        Spec spec = SpecLoader.parse(args.bundle());
+        Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
+        VmSizing size = VmSizing.of(spec, home, Runtime.getRuntime().availableProcessors());
+        for (Path p : new Path[] {size.kernel(), size.initrd()}) {
+            if (!Files.isReadable(p)) {
+                throw new IllegalArgumentException("cannot read the guest " + (p == size.kernel() ? "kernel" : "initramfs")
+                        + " " + p + " (set the annotation io.jvmvisor." + (p == size.kernel() ? "kernel" : "initrd")
+                        + " or build kernels/)");
+            }
+        }
+        Engine engine = Engine.named(size.engine());
+        KvmProbe.Result accel = KvmProbe.probe();
+        LOG.log(Level.INFO, "accelerator: " + accel.accel() + " because " + accel.reason());
+        SpecTranslator.Translated t = SpecTranslator.translate(spec, args.bundle());
+        if (spec.root() == null || spec.root().path() == null) {
+            throw new IllegalArgumentException("config.json: root.path is missing");
+        }
+        Path rootfs = args.bundle().resolve(spec.root().path()).toAbsolutePath().normalize();
+        VmConfig config = new VmConfig(size.vcpus(), size.memoryMib(), size.kernel(), size.initrd(), rootfs,
+                spec.root().readonly() != null && spec.root().readonly(), t.shares(), socketDir, accel.accel(), 0, !args.debug());
+        LOG.log(Level.INFO, "VM: " + size.vcpus() + " vCPU, " + size.memoryMib() + " MiB, " + t.shares().size() + " extra 9p shares");
+
+        Vm started = engine.start(config, stateDir);
+        vm = started;
+        mark("vmm-started");
+        cleanup.push("stop the VM", () -> {
+            started.stop(Duration.ZERO);
+            Files.deleteIfExists(config.agentSocket());
+            Files.deleteIfExists(config.qmpSocket());
+        });
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (started.isAlive()) {
+                ProcessHandle.of(started.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }));
+
+        long timeout = Long.getLong("jvmvisor.agent.timeout.seconds", 45);
+        AgentClient client;
+        try {
+            client = AgentClient.connect(args.id(), started.agentSocket(), Duration.ofSeconds(timeout), started::isAlive);
+        } catch (AgentClient.AgentException e) {
+            throw new AgentClient.AgentException(e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
+        }
+        agent = client;
+        cleanup.push("close the agent connection", client::close);
+        mark("agent-ready");
+        if (started.firstConsoleLineNanos() != 0) {
+            synchronized (timeline) {
+                timeline.put("first-console-line", started.firstConsoleLineNanos());
+            }
+        }
+
+        int guestPid = client.createContainer(t.spec());
+        mark("container-created");
+        LOG.log(Level.INFO, "container created, guest PID " + guestPid);
+        var p = spec.process();
+        if (p != null && Boolean.TRUE.equals(p.terminal()) && args.consoleSocket() != null) {
+            int rows = p.consoleSize() == null ? 0 : p.consoleSize().height();
+            int cols = p.consoleSize() == null ? 0 : p.consoleSize().width();
+            relay = StdioRelay.terminal(client, "", args.consoleSocket(), rows, cols);
+        } else {
+            boolean terminal = p != null && Boolean.TRUE.equals(p.terminal());
+            relay = StdioRelay.pipes(client, "", new FileInputStream(FileDescriptor.in), new Fd(1), terminal ? null : new Fd(2));
+        }
+        moveTo(new ContainerState.Created());
+        writeTimeline();
+        return control;
+    }
+
+    private void waitInit() {
+        try {
+            WaitProcessResponse r = agent.waitProcess("");
+            finished.complete(new Exit(r.getExitStatus(), r.getSignaled() ? r.getSignal() : null, null));
+        } catch (AgentClient.AgentException e) {
+            if (!finished.isDone()) {
+                String why = vm.isAlive() ? "the agent connection failed: " + e.getMessage()
+                        : "the VM died; console:\n" + vm.consoleTail(10);
+                finished.complete(new Exit(137, null, why));
+            }
+        }
+    }
+
+    private int teardown(Exit exit, ControlServer control) {
+        mark("exited");
+        ContainerState.Stopped stopped = new ContainerState.Stopped(exit.exitStatus());
+        synchronized (lock) {
+            state = stopped;
+        }
+        if (exit.reason() != null) {
+            LOG.log(Level.ERROR, "container " + args.id() + ": " + exit.reason());
+        } else {
+            LOG.log(Level.INFO, "container exited with status " + exit.exitStatus());
+        }
+        if (relay != null && !relay.awaitOutputs(2000)) {
+            LOG.log(Level.WARNING, "the output streams did not end within 2 s after the exit");
+        }
+        try {
+            Files.writeString(args.stateDir().resolve(EXIT_FILE), exit.toJson());
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, "cannot write " + EXIT_FILE + ": " + e.getMessage());
+        }
+        if (vm.isAlive()) {
+            agent.shutdown();
+        }
+        vm.stop(Duration.ofSeconds(2));
+        mark("shutdown");
+        writeTimeline();
+        if (relay != null) {
+            relay.close();
+        }
+        agent.close();
+        try {
+            control.close();
+            Files.deleteIfExists(socketDir.resolve("agent.sock"));
+            Files.deleteIfExists(socketDir.resolve("qmp.sock"));
+            if (SocketPaths.needsAlias(args.stateDir())) {
+                Files.deleteIfExists(SocketPaths.alias(args.stateDir()));
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cleanup: " + e.getMessage());
+        }
+        return exit.exitStatus() & 0xff;
+    }
+
+    void writeTimeline() {
+        StringBuilder b = new StringBuilder("{");
+        synchronized (timeline) {
+            timeline.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+        }
+        b.append("}\n");
+        try {
+            Files.writeString(args.stateDir().resolve(TIMELINE_FILE), b);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot write " + TIMELINE_FILE + ": " + e.getMessage());
+        }
+    }
+
+    /** Why create failed, for wait-created waiters. */
+    static final class CreateFailed extends Exception {
+        final boolean vmDied;
+
+        CreateFailed(String message, boolean vmDied) {
+            super(message, null, false, false);
+            this.vmDied = vmDied;
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.jvmvisor.shim;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmvisor.agent.v1.ProcessInfo;
+import io.jvmvisor.agent.v1.StatsResponse;
+import io.jvmvisor.agent.v1.WaitProcessResponse;
+import io.jvmvisor.shim.ContainerState.Created;
+import io.jvmvisor.shim.ContainerState.Creating;
+import io.jvmvisor.shim.ContainerState.Paused;
+import io.jvmvisor.shim.ContainerState.Running;
+import io.jvmvisor.shim.ContainerState.Stopped;
+import io.jvmvisor.shim.agent.AgentClient;
+import io.jvmvisor.shim.control.ControlRequest;
+import io.jvmvisor.shim.control.ControlResponse;
+import io.jvmvisor.shim.control.ControlResponse.ErrorCode;
+import io.jvmvisor.shim.control.ControlServer;
+import io.jvmvisor.shim.relay.StdioRelay;
+import io.jvmvisor.sys.Fd;
+import io.jvmvisor.sys.Libc;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The control operations of docs/control-api.md, applied to one {@link Shim}. */
+final class ShimControl implements ControlServer.Handler {
+    private static final System.Logger LOG = System.getLogger("shim.control");
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    private static final int SIGKILL = 9;
+    private static final AtomicInteger WAITERS = new AtomicInteger();
+
+    private final Shim shim;
+
+    ShimControl(Shim shim) {
+        this.shim = shim;
+    }
+
+    /** Waits (bounded) until every wait-created caller got its answer. */
+    static void awaitWaiters(long millis) {
+        long end = System.currentTimeMillis() + millis;
+        while (WAITERS.get() > 0 && System.currentTimeMillis() < end) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void handle(ControlRequest req, ControlServer.Answer answer) throws IOException {
+        ControlRequest.Op op = ControlRequest.Op.of(req.op());
+        LOG.log(Level.DEBUG, "control: " + req.op());
+        try {
+            switch (op) {
+                case WAIT_CREATED -> answer.send(waitCreated());
+                case STATE -> answer.send(state());
+                case START -> answer.send(start());
+                case KILL -> answer.send(kill(req));
+                case PAUSE -> answer.send(pause());
+                case RESUME -> answer.send(resume());
+                case DELETE -> delete(req, answer);
+                case EXEC -> exec(req, answer);
+                case RESIZE -> answer.send(resize(req));
+                case PS -> answer.send(ps());
+                case STATS -> answer.send(stats());
+                case UPDATE -> answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT,
+                        "update: changing resources of a running VM is not supported yet"));
+            }
+        } catch (ContainerState.IllegalTransition e) {
+            answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, e.getMessage()));
+        } catch (AgentClient.AgentException e) {
+            boolean dead = shim.vm != null && !shim.vm.isAlive();
+            answer.send(ControlResponse.failure(dead ? ErrorCode.VM_DIED : ErrorCode.INTERNAL,
+                    req.op() + ": " + e.getMessage()));
+        }
+    }
+
+    private ControlResponse waitCreated() {
+        WAITERS.incrementAndGet();
+        try {
+            return ControlResponse.pid(shim.created.get());
+        } catch (ExecutionException e) {
+            Shim.CreateFailed f = (Shim.CreateFailed) e.getCause();
+            return ControlResponse.failure(f.vmDied ? ErrorCode.VM_DIED : ErrorCode.INTERNAL, f.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ControlResponse.failure(ErrorCode.INTERNAL, "interrupted");
+        } finally {
+            WAITERS.decrementAndGet();
+        }
+    }
+
+    private ControlResponse state() {
+        ContainerState s = shim.state();
+        return ControlResponse.state(s.status(), s instanceof Stopped st ? st.exitStatus() : null);
+    }
+
+    private AgentClient agentOrFail() {
+        ContainerState s = shim.state();
+        if (s instanceof Creating || shim.agent == null) {
+            throw new ContainerState.IllegalTransition(s, new Running());
+        }
+        return shim.agent;
+    }
+
+    private ControlResponse start() throws AgentClient.AgentException {
+        ContainerState s = shim.state();
+        if (!(s instanceof Created)) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "cannot start a container that is " + s.status());
+        }
+        shim.agent.start();
+        shim.mark("started");
+        shim.moveTo(new Running());
+        shim.writeTimeline();
+        return ControlResponse.success();
+    }
+
+    private ControlResponse kill(ControlRequest req) throws IOException {
+        int sig = req.signal() == null ? 15 : req.signal();
+        if (sig < 1 || sig > 64) {
+            return ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "kill: signal " + sig + " is not in 1..64");
+        }
+        ContainerState s = shim.state();
+        if (s instanceof Stopped) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "container not running");
+        }
+        AgentClient agent = agentOrFail();
+        if (s instanceof Paused) {
+            shim.vm.resume(); // the agent runs in the VM: it cannot answer while paused
+        }
+        agent.signal("", sig, Boolean.TRUE.equals(req.all()));
+        if (s instanceof Paused && sig != SIGKILL) {
+            shim.vm.pause();
+        }
+        return ControlResponse.success();
+    }
+
+    private ControlResponse pause() throws IOException {
+        ContainerState s = shim.state();
+        if (!(s instanceof Running)) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "container not running");
+        }
+        shim.vm.pause();
+        shim.moveTo(new Paused());
+        return ControlResponse.success();
+    }
+
+    private ControlResponse resume() throws IOException {
+        ContainerState s = shim.state();
+        if (!(s instanceof Paused)) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "container not paused");
+        }
+        shim.vm.resume();
+        shim.moveTo(new Running());
+        return ControlResponse.success();
+    }
+
+    private void delete(ControlRequest req, ControlServer.Answer answer) throws IOException {
+        ContainerState s = shim.state();
+        boolean force = Boolean.TRUE.equals(req.force());
+        if ((s instanceof Running || s instanceof Paused) && !force) {
+            answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
+                    "cannot delete container " + shim.args.id() + " that is not stopped: " + s.status() + " (use --force)"));
+            return;
+        }
+        answer.send(ControlResponse.success());
+        LOG.log(Level.INFO, "delete (" + s.status() + (force ? ", forced" : "") + ")");
+        if (s instanceof Creating) {
+            if (shim.vm != null) {
+                shim.vm.stop(Duration.ZERO);
+            }
+            return;
+        }
+        shim.finished.complete(new Exit(137, SIGKILL, "deleted while " + s.status()));
+    }
+
+    private ControlResponse resize(ControlRequest req) throws AgentClient.AgentException {
+        if (req.rows() == null || req.cols() == null || req.rows() < 1 || req.cols() < 1) {
+            return ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "resize: rows and cols must be positive");
+        }
+        agentOrFail().resize(req.execId() == null ? "" : req.execId(), req.rows(), req.cols());
+        return ControlResponse.success();
+    }
+
+    private ControlResponse ps() throws AgentClient.AgentException {
+        ArrayNode list = JSON.createArrayNode();
+        for (ProcessInfo p : agentOrFail().listProcesses().getProcessesList()) {
+            list.addObject().put("pid", p.getPid()).put("ppid", p.getPpid()).put("uid", p.getUid())
+                    .put("state", p.getState()).put("command", p.getCommand());
+        }
+        return ControlResponse.data(list);
+    }
+
+    private ControlResponse stats() throws AgentClient.AgentException {
+        StatsResponse s = agentOrFail().stats();
+        ObjectNode o = JSON.createObjectNode();
+        o.put("memTotalBytes", s.getMemTotalBytes()).put("memAvailableBytes", s.getMemAvailableBytes())
+                .put("memFreeBytes", s.getMemFreeBytes()).put("cpuUserNs", s.getCpuUserNs())
+                .put("cpuSystemNs", s.getCpuSystemNs()).put("cpus", s.getCpus()).put("pids", s.getPids())
+                .put("agentRssBytes", s.getAgentRssBytes()).put("uptimeNs", s.getUptimeNs());
+        return ControlResponse.data(o);
+    }
+
+    private void exec(ControlRequest req, ControlServer.Answer answer) throws IOException {
+        if (!(shim.state() instanceof Running)) {
+            answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
+                    "cannot exec in a container that is " + shim.state().status()));
+            return;
+        }
+        if (req.execId() == null || req.execId().isEmpty() || req.process() == null) {
+            answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "exec: execId and process are required"));
+            return;
+        }
+        io.jvmvisor.oci.Process p = JSON.treeToValue(req.process(), io.jvmvisor.oci.Process.class);
+        AgentClient agent = shim.agent;
+        String id = req.execId();
+        boolean terminal = Boolean.TRUE.equals(p.terminal());
+        int pid = agent.exec(id, SpecTranslator.process(p));
+        StdioRelay relay;
+        Fd in = null;
+        Fd out = null;
+        Fd err = null;
+        if (terminal && req.consoleSocket() != null) {
+            relay = StdioRelay.terminal(agent, id, req.consoleSocket(),
+                    p.consoleSize() == null ? 0 : p.consoleSize().height(), p.consoleSize() == null ? 0 : p.consoleSize().width());
+        } else {
+            String fds = "/proc/" + req.stdioPid() + "/fd/";
+            in = Fd.open(fds + 0, Libc.O_RDONLY);
+            out = Fd.open(fds + 1, Libc.O_WRONLY);
+            err = terminal ? null : Fd.open(fds + 2, Libc.O_WRONLY);
+            relay = StdioRelay.pipes(agent, id, in.inputStream(), out, err);
+        }
+        answer.send(ControlResponse.pid(pid));
+        WaitProcessResponse r = agent.waitProcess(id);
+        relay.awaitOutputs(2000);
+        relay.close();
+        for (Fd fd : new Fd[] {in, out, err}) {
+            if (fd != null) {
+                fd.close();
+            }
+        }
+        answer.send(ControlResponse.exited(r.getExitStatus()));
+    }
+}

@@ -1,0 +1,145 @@
+package io.jvmvisor.shim;
+
+import io.jvmvisor.shim.control.ControlClient;
+import io.jvmvisor.shim.control.ControlRequest;
+import io.jvmvisor.shim.control.ControlResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Starts a container's shim (for the CLI's {@code create}) and waits for it to
+ * report the container created. Uses only the JDK and the control API: no
+ * gRPC in the CLI process.
+ */
+public final class ShimLauncher {
+    /** What to start: the container and where its state lives. */
+    public record Options(String id, Path bundle, Path stateDir, String consoleSocket, Path log, String logFormat,
+                          boolean debug) {
+    }
+
+    /** The shim could not create the container; the message is the shim's (or the agent's). */
+    public static final class ShimException extends IOException {
+        private final String code;
+
+        public ShimException(String message, String code) {
+            super(message);
+            this.code = code;
+        }
+
+        /** The control API's error code, or null when the shim died without answering. */
+        public String code() {
+            return code;
+        }
+    }
+
+    private ShimLauncher() {
+    }
+
+    /** The command line of the shim: {@code setsid java <lean flags> -cp <this JVM's classpath> ShimMain ...}. */
+    public static List<String> command(Options o) {
+        Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            cmd.add("/usr/bin/setsid");
+        }
+        cmd.addAll(List.of(java, "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k", "-XX:TieredStopAtLevel=1",
+                "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
+                "-XX:+IgnoreUnrecognizedVMOptions", "-Xlog:disable", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow"));
+        Path aot = home.resolve("runtime/target/shim.aot");
+        if (Files.isReadable(aot)) {
+            cmd.add("-XX:AOTCache=" + aot);
+        }
+        cmd.add("-Djvmvisor.home=" + home);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ShimMain.class.getName(),
+                "--id", o.id(), "--bundle", o.bundle().toAbsolutePath().toString(),
+                "--state-dir", o.stateDir().toAbsolutePath().toString()));
+        if (o.consoleSocket() != null) {
+            cmd.addAll(List.of("--console-socket", o.consoleSocket()));
+        }
+        if (o.log() != null) {
+            cmd.addAll(List.of("--log", o.log().toAbsolutePath().toString(),
+                    "--log-format", o.logFormat() == null ? "text" : o.logFormat()));
+        }
+        if (o.debug()) {
+            cmd.add("--debug");
+        }
+        return cmd;
+    }
+
+    /** Starts the shim with this process's stdin/stdout/stderr; returns it (its PID is the shim JVM's). */
+    public static Process start(Options o) throws IOException {
+        Files.createDirectories(o.stateDir());
+        return new ProcessBuilder(command(o))
+                .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+    }
+
+    /**
+     * Waits until the shim answers {@code wait-created}: returns its PID, or
+     * throws with the shim's error (or the last error of shim.log if it died).
+     */
+    public static long awaitCreated(Path stateDir, Process shim, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!shim.isAlive()) {
+                throw new ShimException(diedMessage(stateDir, shim), null);
+            }
+            ControlClient c;
+            try {
+                c = ControlClient.connect(stateDir);
+            } catch (IOException e) {
+                Thread.sleep(10);
+                continue;
+            }
+            try (c) {
+                ControlResponse r = c.call(ControlRequest.of(ControlRequest.Op.WAIT_CREATED));
+                if (r.ok()) {
+                    return r.pid();
+                }
+                throw new ShimException(r.error(), r.code());
+            } catch (ShimException e) {
+                throw e;
+            } catch (IOException e) {
+                // the shim went away while creating: report why
+                shim.waitFor();
+                throw new ShimException(diedMessage(stateDir, shim), null);
+            }
+        }
+        shim.destroyForcibly();
+        throw new ShimException("the shim did not create the container within " + timeout.toSeconds() + " s (see "
+                + stateDir.resolve("shim.log") + ")", null);
+    }
+
+    private static String diedMessage(Path stateDir, Process shim) {
+        String last = lastError(stateDir.resolve("shim.log"));
+        return "the shim exited with status " + shim.exitValue() + (last == null ? "" : ": " + last);
+    }
+
+    /** The last ERROR/SEVERE line of shim.log (message only), if any. */
+    static String lastError(Path shimLog) {
+        try {
+            List<String> lines = Files.readAllLines(shimLog, StandardCharsets.UTF_8);
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                String l = lines.get(i);
+                int at = l.indexOf(" SEVERE ");
+                if (at >= 0) {
+                    int colon = l.indexOf(": ", at);
+                    return colon >= 0 ? l.substring(colon + 2) : l;
+                }
+            }
+        } catch (IOException e) {
+            // no log
+        }
+        return null;
+    }
+}

@@ -1,0 +1,153 @@
+package io.jvmvisor.shim;
+
+import io.jvmvisor.agent.v1.Capabilities;
+import io.jvmvisor.agent.v1.ContainerSpec;
+import io.jvmvisor.agent.v1.Mount;
+import io.jvmvisor.agent.v1.Rlimit;
+import io.jvmvisor.agent.v1.Share;
+import io.jvmvisor.agent.v1.Sysctl;
+import io.jvmvisor.agent.v1.User;
+import io.jvmvisor.oci.Process;
+import io.jvmvisor.oci.Spec;
+import io.jvmvisor.shim.engine.VmConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Translates config.json into the agent's ContainerSpec. Bind-mount sources
+ * on the host become 9p shares (a directory is shared itself, a file through
+ * its parent directory) mounted by the agent under {@link #SHARES_DIR}.
+ */
+public final class SpecTranslator {
+    public static final String ROOT_PATH = "/run/jvmvisor/rootfs";
+    public static final String SHARES_DIR = "/run/jvmvisor/shares";
+
+    /** The agent's spec and the host directories the VM must share for it. */
+    public record Translated(ContainerSpec spec, List<VmConfig.HostShare> shares) {
+    }
+
+    private SpecTranslator() {
+    }
+
+    public static Translated translate(Spec spec, Path bundle) {
+        ContainerSpec.Builder b = ContainerSpec.newBuilder()
+                .setProcess(process(spec.process()))
+                .setRootPath(ROOT_PATH)
+                .setRootReadonly(spec.root() != null && Boolean.TRUE.equals(spec.root().readonly()));
+        if (spec.hostname() != null) {
+            b.setHostname(spec.hostname());
+        }
+        Map<Path, VmConfig.HostShare> shares = new LinkedHashMap<>();
+        if (spec.mounts() != null) {
+            for (io.jvmvisor.oci.Mount m : spec.mounts()) {
+                b.addMounts(mount(m, bundle, shares));
+            }
+        }
+        if (spec.linux() != null) {
+            var l = spec.linux();
+            if (l.maskedPaths() != null) {
+                b.addAllMaskedPaths(l.maskedPaths());
+            }
+            if (l.readonlyPaths() != null) {
+                b.addAllReadonlyPaths(l.readonlyPaths());
+            }
+            if (l.sysctl() != null) {
+                l.sysctl().forEach((k, v) -> b.addSysctl(Sysctl.newBuilder().setKey(k).setValue(v)));
+            }
+            if (l.namespaces() != null) {
+                for (var ns : l.namespaces()) {
+                    b.addNamespaces(ns.type());
+                }
+            }
+        }
+        for (VmConfig.HostShare s : shares.values()) {
+            b.addShares(Share.newBuilder().setTag(s.tag()).setMountPoint(SHARES_DIR + "/" + s.tag()).setReadonly(s.readonly()));
+        }
+        return new Translated(b.build(), List.copyOf(shares.values()));
+    }
+
+    static boolean isBind(io.jvmvisor.oci.Mount m) {
+        return "bind".equals(m.type()) || (m.options() != null && (m.options().contains("bind") || m.options().contains("rbind")));
+    }
+
+    private static Mount mount(io.jvmvisor.oci.Mount m, Path bundle, Map<Path, VmConfig.HostShare> shares) {
+        Mount.Builder b = Mount.newBuilder().setDestination(m.destination())
+                .setType(m.type() == null ? (isBind(m) ? "bind" : "") : m.type());
+        if (m.options() != null) {
+            b.addAllOptions(m.options());
+        }
+        if (!isBind(m)) {
+            if (m.source() != null) {
+                b.setSource(m.source());
+            }
+            return b.build();
+        }
+        Path source = bundle.resolve(m.source()).toAbsolutePath().normalize();
+        if (!Files.exists(source)) {
+            throw new IllegalArgumentException("config.json: the source \"" + m.source() + "\" of the bind mount on "
+                    + m.destination() + " does not exist on the host");
+        }
+        boolean dir = Files.isDirectory(source);
+        Path shared = dir ? source : source.getParent();
+        VmConfig.HostShare share = shares.computeIfAbsent(shared,
+                p -> new VmConfig.HostShare("m" + shares.size(), p, false));
+        String guest = SHARES_DIR + "/" + share.tag() + (dir ? "" : "/" + source.getFileName());
+        return b.setSource(guest).build();
+    }
+
+    static io.jvmvisor.agent.v1.Process process(Process p) {
+        io.jvmvisor.agent.v1.Process.Builder b = io.jvmvisor.agent.v1.Process.newBuilder();
+        if (p == null) {
+            return b.build();
+        }
+        if (p.args() != null) {
+            b.addAllArgs(p.args());
+        }
+        if (p.env() != null) {
+            b.addAllEnv(p.env());
+        }
+        b.setCwd(p.cwd() == null || p.cwd().isEmpty() ? "/" : p.cwd());
+        b.setTerminal(Boolean.TRUE.equals(p.terminal()));
+        if (p.consoleSize() != null) {
+            b.setConsoleRows(p.consoleSize().height()).setConsoleCols(p.consoleSize().width());
+        }
+        if (p.user() != null) {
+            User.Builder u = User.newBuilder().setUid((int) p.user().uid()).setGid((int) p.user().gid());
+            if (p.user().additionalGids() != null) {
+                p.user().additionalGids().forEach(g -> u.addAdditionalGids(g.intValue()));
+            }
+            if (p.user().umask() != null) {
+                u.setHasUmask(true).setUmask(p.user().umask());
+            }
+            b.setUser(u);
+        }
+        if (p.capabilities() != null) {
+            var c = p.capabilities();
+            b.setCapabilities(Capabilities.newBuilder()
+                    .addAllBounding(orEmpty(c.bounding())).addAllEffective(orEmpty(c.effective()))
+                    .addAllInheritable(orEmpty(c.inheritable())).addAllPermitted(orEmpty(c.permitted()))
+                    .addAllAmbient(orEmpty(c.ambient())));
+        }
+        if (p.rlimits() != null) {
+            for (Process.Rlimit r : p.rlimits()) {
+                b.addRlimits(Rlimit.newBuilder().setType(r.type()).setSoft(r.soft()).setHard(r.hard()));
+            }
+        }
+        b.setNoNewPrivileges(Boolean.TRUE.equals(p.noNewPrivileges()));
+        if (p.oomScoreAdj() != null) {
+            b.setHasOomScoreAdj(true).setOomScoreAdj(p.oomScoreAdj());
+        }
+        if (p.apparmorProfile() != null) {
+            b.setApparmorProfile(p.apparmorProfile());
+        }
+        return b.build();
+    }
+
+    private static List<String> orEmpty(List<String> l) {
+        return l == null ? new ArrayList<>() : l;
+    }
+}

@@ -1,0 +1,55 @@
+package io.jvmvisor.shim.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** A minimal QMP client: one connection per command (capabilities handshake, command, answer). */
+public final class QmpClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private QmpClient() {
+    }
+
+    /** Runs a QMP command without arguments ("stop", "cont", "quit", "query-status"); returns its "return". */
+    public static JsonNode execute(Path socket, String command) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            var out = Channels.newOutputStream(ch);
+            readAnswer(in, "greeting", true);
+            out.write("{\"execute\":\"qmp_capabilities\"}\n".getBytes(StandardCharsets.UTF_8));
+            readAnswer(in, "qmp_capabilities", false);
+            out.write(("{\"execute\":\"" + command + "\"}\n").getBytes(StandardCharsets.UTF_8));
+            return readAnswer(in, command, false);
+        }
+    }
+
+    private static JsonNode readAnswer(BufferedReader in, String what, boolean greeting) throws IOException {
+        while (true) {
+            String line = in.readLine();
+            if (line == null) {
+                throw new IOException("QMP: the VMM closed the connection before answering " + what);
+            }
+            JsonNode n = JSON.readTree(line);
+            if (greeting && n.has("QMP")) {
+                return n;
+            }
+            if (n.has("error")) {
+                throw new IOException("QMP " + what + ": " + n.path("error").path("desc").asText());
+            }
+            if (n.has("return")) {
+                return n.get("return");
+            }
+            // an event: skip
+        }
+    }
+}

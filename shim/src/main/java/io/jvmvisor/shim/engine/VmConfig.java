@@ -1,0 +1,54 @@
+package io.jvmvisor.shim.engine;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything an engine needs to boot one container's VM.
+ *
+ * @param vcpus          virtual CPUs (1..host nproc)
+ * @param memoryMib      guest memory in MiB
+ * @param kernel         the guest kernel (vmlinux)
+ * @param initrd         the initramfs with the agent as /init
+ * @param rootfs         host directory shared as the guest's rootfs (9p tag "rootfs")
+ * @param rootfsReadonly share the rootfs read-only
+ * @param shares         further 9p shares (bind-mount sources)
+ * @param socketDir      where the engine puts agent.sock and qmp.sock (short enough for sun_path)
+ * @param accel          KVM or TCG
+ * @param vsockCid       guest CID when vhost-vsock is used, 0 for virtio-serial
+ * @param quiet          pass "quiet" on the kernel command line (off when debugging)
+ */
+public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
+                       List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet) {
+
+    /** The 9p tag of the rootfs; the agent reads it from {@code jvmvisor.rootfs=} on the kernel command line. */
+    public static final String ROOTFS_TAG = "rootfs";
+
+    /** A host directory shared into the guest under a 9p tag. */
+    public record HostShare(String tag, Path hostDir, boolean readonly) {
+    }
+
+    /** How the guest's CPU runs: hardware virtualization, or QEMU's emulator. */
+    public enum Accel { KVM, TCG }
+
+    public VmConfig {
+        Objects.requireNonNull(kernel);
+        Objects.requireNonNull(initrd);
+        Objects.requireNonNull(rootfs);
+        Objects.requireNonNull(socketDir);
+        Objects.requireNonNull(accel);
+        shares = List.copyOf(shares);
+        if (vcpus < 1 || memoryMib < 1) {
+            throw new IllegalArgumentException("a VM needs at least 1 vCPU and 1 MiB (got " + vcpus + ", " + memoryMib + ")");
+        }
+    }
+
+    public Path agentSocket() {
+        return socketDir.resolve("agent.sock");
+    }
+
+    public Path qmpSocket() {
+        return socketDir.resolve("qmp.sock");
+    }
+}

@@ -1,0 +1,82 @@
+package io.jvmvisor.shim.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QemuCommandLineTest {
+    private static VmConfig config(boolean ro, List<VmConfig.HostShare> shares, VmConfig.Accel accel, int cid, boolean quiet) {
+        return new VmConfig(2, 300, Path.of("/k/vmlinux"), Path.of("/k/initramfs.cpio"), Path.of("/b/rootfs"), ro,
+                shares, Path.of("/run/s"), accel, cid, quiet);
+    }
+
+    /** The value following {@code flag} (first occurrence from {@code from}). */
+    private static String after(List<String> argv, String flag) {
+        return argv.get(argv.indexOf(flag) + 1);
+    }
+
+    @Test
+    void tcgMicrovmWithRootfsAndVirtioSerial() {
+        List<String> argv = QemuCommandLine.of(config(false, List.of(), VmConfig.Accel.TCG, 0, true));
+        assertEquals("qemu-system-x86_64", argv.get(0));
+        assertEquals("microvm,acpi=off", after(argv, "-M"));
+        assertTrue(argv.containsAll(List.of("-nodefaults", "-no-user-config", "-nographic", "-no-reboot")));
+        assertEquals("tcg", after(argv, "-accel"));
+        assertEquals("max", after(argv, "-cpu"));
+        assertEquals("2", after(argv, "-smp"));
+        assertEquals("300M", after(argv, "-m"));
+        assertEquals("/k/vmlinux", after(argv, "-kernel"));
+        assertEquals("/k/initramfs.cpio", after(argv, "-initrd"));
+        assertEquals("console=ttyS0 reboot=t panic=-1 quiet jvmvisor.rootfs=rootfs", after(argv, "-append"));
+        assertEquals("stdio", after(argv, "-serial"));
+        assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough", after(argv, "-fsdev"));
+        assertEquals("virtio-9p-device,fsdev=fs0,mount_tag=rootfs", after(argv, "-device"));
+        assertTrue(argv.contains("virtio-serial-device"));
+        assertEquals("socket,id=agent,path=/run/s/agent.sock,server=on,wait=off", after(argv, "-chardev"));
+        assertTrue(argv.contains("virtserialport,chardev=agent,name=jvmvisor.agent"));
+        assertEquals("unix:/run/s/qmp.sock,server=on,wait=off", after(argv, "-qmp"));
+    }
+
+    @Test
+    void kvmReadonlySharesAndVsock() {
+        List<String> argv = QemuCommandLine.of(config(true,
+                List.of(new VmConfig.HostShare("m0", Path.of("/data,x"), true), new VmConfig.HostShare("m1", Path.of("/etc"), false)),
+                VmConfig.Accel.KVM, 7, false));
+        assertEquals("kvm", after(argv, "-accel"));
+        assertEquals("host", after(argv, "-cpu"));
+        String append = after(argv, "-append");
+        assertTrue(append.endsWith("jvmvisor.rootfs=rootfs jvmvisor.rootfs_ro=1"), append);
+        assertFalse(append.contains("quiet"), append);
+        assertTrue(argv.contains("local,id=fs0,path=/b/rootfs,security_model=passthrough,readonly=on"));
+        // commas in paths are doubled, as QEMU's option syntax wants
+        assertTrue(argv.contains("local,id=fs1,path=/data,,x,security_model=passthrough,readonly=on"));
+        assertTrue(argv.contains("virtio-9p-device,fsdev=fs1,mount_tag=m0"));
+        assertTrue(argv.contains("local,id=fs2,path=/etc,security_model=passthrough"));
+        assertTrue(argv.contains("virtio-9p-device,fsdev=fs2,mount_tag=m1"));
+        assertTrue(argv.contains("vhost-vsock-device,guest-cid=7"));
+        assertFalse(argv.contains("virtio-serial-device"));
+    }
+
+    @Test
+    void probeSaysWhyItPicksTcg(@TempDir Path dir) throws Exception {
+        Path kvm = dir.resolve("kvm");
+        Path cpuinfo = dir.resolve("cpuinfo");
+        Path pvm = dir.resolve("kvm_pvm");
+        assertEquals(VmConfig.Accel.TCG, KvmProbe.probeNow(kvm, cpuinfo, pvm).accel());
+        Files.writeString(kvm, "");
+        Files.writeString(cpuinfo, "processor : 0\nflags : fpu vme sse2\n");
+        KvmProbe.Result r = KvmProbe.probeNow(kvm, cpuinfo, pvm);
+        assertEquals(VmConfig.Accel.TCG, r.accel());
+        assertTrue(r.reason().contains("neither vmx nor svm"), r.reason());
+        Files.writeString(cpuinfo, "processor : 0\nflags : fpu vmx sse2\n");
+        assertEquals(VmConfig.Accel.KVM, KvmProbe.probeNow(kvm, cpuinfo, pvm).accel());
+        Files.createDirectory(pvm);
+        assertTrue(KvmProbe.probeNow(kvm, cpuinfo, pvm).reason().contains("PVM"));
+    }
+}
