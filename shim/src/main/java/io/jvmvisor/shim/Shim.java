@@ -8,6 +8,7 @@ import io.jvmvisor.shim.control.ControlServer;
 import io.jvmvisor.shim.control.SocketPaths;
 import io.jvmvisor.shim.engine.Engine;
 import io.jvmvisor.shim.engine.KvmProbe;
+import io.jvmvisor.shim.engine.QemuEngine;
 import io.jvmvisor.shim.engine.Timeline;
 import io.jvmvisor.shim.engine.Vm;
 import io.jvmvisor.shim.engine.VmConfig;
@@ -138,6 +139,7 @@ final class Shim {
             started.stop(Duration.ZERO);
             Files.deleteIfExists(config.agentSocket());
             Files.deleteIfExists(config.qmpSocket());
+            Files.deleteIfExists(stateDir.resolve(QemuEngine.PID_FILE));
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (started.isAlive()) {
@@ -215,6 +217,11 @@ final class Shim {
         }
         vm.stop(Duration.ofSeconds(2));
         mark("shutdown");
+        try {
+            Files.deleteIfExists(args.stateDir().resolve(QemuEngine.PID_FILE));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot remove " + QemuEngine.PID_FILE + ": " + e.getMessage());
+        }
         writeTimeline();
         if (relay != null) {
             relay.close();

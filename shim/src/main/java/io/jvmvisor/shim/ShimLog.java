@@ -21,6 +21,9 @@ import java.util.logging.Logger;
  * System.out and System.err are pointed at shim.log too.
  */
 final class ShimLog {
+    /** JUL keeps loggers weakly: hold the configured ones so their levels stay. */
+    private static final java.util.List<Logger> CONFIGURED = new java.util.ArrayList<>();
+
     private ShimLog() {
     }
 
@@ -59,8 +62,10 @@ final class ShimLog {
             }
         });
         root.getHandlers()[0].setLevel(debug ? Level.FINE : Level.INFO);
-        Logger.getLogger("io.grpc").setLevel(debug ? Level.FINE : Level.WARNING);
-        Logger.getLogger("io.grpc.netty.shaded").setLevel(Level.WARNING);
+        level("io.grpc", debug ? Level.FINE : Level.WARNING);
+        level("io.grpc.netty.shaded", Level.WARNING);
+        // epoll domain sockets have no SO_KEEPALIVE: netty warns on every connection
+        level("io.grpc.netty.shaded.io.netty.bootstrap", Level.SEVERE);
         if (runtimeLog != null) {
             Handler errors = new Handler() {
                 @Override
@@ -89,6 +94,12 @@ final class ShimLog {
             };
             root.addHandler(errors);
         }
+    }
+
+    private static void level(String name, Level level) {
+        Logger l = Logger.getLogger(name);
+        l.setLevel(level);
+        CONFIGURED.add(l);
     }
 
     private static String message(LogRecord r) {

@@ -33,6 +33,7 @@ public final class QemuEngine implements Engine {
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .start();
         Files.writeString(stateDir.resolve(PID_FILE), Long.toString(p.pid()));
+        LOG.log(Level.INFO, "QEMU started, pid " + p.pid());
         ConsoleLog console = new ConsoleLog(p.getInputStream(), stateDir.resolve("console.log"));
         return new QemuVm(p, config, console);
     }

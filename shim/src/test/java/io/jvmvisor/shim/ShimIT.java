@@ -1,0 +1,139 @@
+package io.jvmvisor.shim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvmvisor.shim.control.ControlRequest;
+import io.jvmvisor.shim.control.ControlResponse;
+import io.jvmvisor.testbundles.TestBundles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shim end to end: real QEMU (TCG here), the real guest kernel and agent, test bundles. */
+class ShimIT {
+    @TempDir
+    Path dir;
+    private final List<ShimFixture> shims = new ArrayList<>();
+
+    @BeforeAll
+    static void needsVm() {
+        Assumptions.assumeFalse(Boolean.getBoolean("jvmvisor.it.skip"), "integration tests switched off (-Djvmvisor.it.skip)");
+        ShimFixture.unavailable().ifPresent(why -> Assumptions.abort("cannot boot a VM here: " + why));
+    }
+
+    @AfterEach
+    void stopShims() throws Exception {
+        for (ShimFixture s : shims) {
+            s.close();
+        }
+    }
+
+    private ShimFixture start(String id, Path bundle) throws IOException {
+        ShimFixture s = ShimFixture.start(id, bundle, dir.resolve("state-" + id));
+        shims.add(s);
+        return s;
+    }
+
+    /** create; aborts the test (with the reason) when the agent cannot create containers yet. */
+    private ShimFixture created(String id, Path bundle) throws Exception {
+        ShimFixture s = start(id, bundle);
+        try {
+            assertEquals(s.process.pid(), s.awaitCreated(), "wait-created reports the shim JVM's own PID");
+        } catch (ShimLauncher.ShimException e) {
+            Assumptions.assumeFalse(e.getMessage().contains("not implemented"),
+                    "the guest agent in kernels/target/initramfs.cpio cannot create containers yet: " + e.getMessage());
+            throw new AssertionError("create failed: " + e.getMessage() + "\nshim.log:\n" + s.shimLog(), e);
+        }
+        return s;
+    }
+
+    private void assertNothingLeft(ShimFixture s) throws IOException {
+        long vmm = s.vmmPidOrZero();
+        assertFalse(s.process.isAlive(), "the shim is gone");
+        if (vmm > 0) {
+            assertFalse(ProcessHandle.of(vmm).map(ProcessHandle::isAlive).orElse(false), "QEMU (pid " + vmm + ") is gone");
+        }
+        for (String sock : List.of("shim.sock", "agent.sock", "qmp.sock")) {
+            assertFalse(Files.exists(s.stateDir.resolve(sock)), sock + " is removed");
+        }
+    }
+
+    private static Path sh(Path parent, String name, String script) {
+        return TestBundles.create("hello", parent.resolve(name), c -> TestBundles.args(c, "sh", "-c", script));
+    }
+
+    @Test
+    void helloOnStdoutErrorsOnStderrExitZero() throws Exception {
+        Path bundle = sh(dir, "b1", "echo " + TestBundles.HELLO_OUTPUT + "; echo to-stderr >&2");
+        ShimFixture s = created("hello", bundle);
+        assertEquals("created", s.call(ControlRequest.of(ControlRequest.Op.STATE)).status());
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertEquals(0, s.awaitExit(), s.shimLog());
+        assertEquals(TestBundles.HELLO_OUTPUT + "\n", s.stdout());
+        assertEquals("to-stderr\n", s.stderr());
+        assertEquals("{\"exitStatus\":0}", Files.readString(s.stateDir.resolve("exit.json")).trim());
+        String timeline = Files.readString(s.stateDir.resolve("timeline.json"));
+        for (String phase : List.of("shim-start", "vmm-started", "agent-ready", "container-created", "started", "exited", "shutdown")) {
+            assertTrue(timeline.contains("\"" + phase + "\""), phase + " in " + timeline);
+        }
+        assertNothingLeft(s);
+    }
+
+    @Test
+    void exitCodesBecomeTheShimsExitStatus() throws Exception {
+        for (int code : new int[] {1, 42}) {
+            ShimFixture s = created("exit" + code, sh(dir, "e" + code, "exit " + code));
+            assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+            assertEquals(code, s.awaitExit(), s.shimLog());
+            assertNothingLeft(s);
+        }
+    }
+
+    @Test
+    void killNineIs137AndDeleteOfARunningContainerNeedsForce() throws Exception {
+        ShimFixture s = created("sleep", TestBundles.create("sleep", dir));
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertEquals("running", s.call(ControlRequest.of(ControlRequest.Op.STATE)).status());
+        ControlResponse refused = s.call(ControlRequest.delete(false));
+        assertEquals("FAILED_PRECONDITION", refused.code(), refused.error());
+        assertEquals("INVALID_ARGUMENT", s.call(ControlRequest.kill(0, false)).code());
+        assertTrue(s.call(ControlRequest.kill(9, false)).ok());
+        assertEquals(137, s.awaitExit(), s.shimLog());
+        assertTrue(Files.readString(s.stateDir.resolve("exit.json")).contains("\"exitStatus\":137"));
+        assertNothingLeft(s);
+    }
+
+    @Test
+    void forcedDeleteOfARunningContainerLeavesNothing() throws Exception {
+        ShimFixture s = created("del", TestBundles.create("sleep", dir));
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.PAUSE)).ok());
+        assertEquals("paused", s.call(ControlRequest.of(ControlRequest.Op.STATE)).status());
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.RESUME)).ok());
+        assertTrue(s.call(ControlRequest.delete(true)).ok());
+        s.awaitExit();
+        assertNothingLeft(s);
+    }
+
+    @Test
+    void failedCreateSaysWhyAndLeavesNothing() throws Exception {
+        Path bundle = TestBundles.create("hello", dir.resolve("bad"), c -> TestBundles.args(c, "nope"));
+        ShimFixture s = start("bad", bundle);
+        ShimLauncher.ShimException e = assertThrows(ShimLauncher.ShimException.class, s::awaitCreated);
+        assertTrue(s.awaitExit() != 0);
+        assertNothingLeft(s);
+        Assumptions.assumeFalse(e.getMessage().contains("not implemented"),
+                "the guest agent cannot create containers yet (cleanup after a failed create was checked): " + e.getMessage());
+        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
+}
