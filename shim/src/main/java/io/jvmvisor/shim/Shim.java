@@ -87,6 +87,8 @@ final class Shim {
             created.completeExceptionally(new CreateFailed(msg, vm != null && !vm.isAlive()));
             ShimControl.awaitWaiters(2000);
             cleanup.close();
+            mark("create-failed");
+            writeTimeline();
             return 1;
         }
         cleanup.release();
