@@ -64,6 +64,10 @@ final class FfmLibc implements Libc {
     private static final MethodHandle SOCKETPAIR = find("socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
     private static final MethodHandle CONNECT = find("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    private static final MethodHandle BIND = find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    private static final MethodHandle LISTEN = find("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    private static final MethodHandle ACCEPT4 = find("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
     private static final MethodHandle SENDMSG = find("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
     private static final MethodHandle RECVMSG = find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
     private static final MethodHandle STRERROR = find("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
@@ -404,23 +408,75 @@ final class FfmLibc implements Libc {
         }
     }
 
-    @Override
-    public void sendFd(String socketPath, int fd) throws ErrnoException {
+    /** struct sockaddr_un for a path. */
+    private static MemorySegment sockaddr(Arena a, String socketPath, String call) throws ErrnoException {
         byte[] path = socketPath.getBytes(StandardCharsets.UTF_8);
         if (path.length >= SOCKADDR_UN_SIZE - 2) {
-            throw new ErrnoException(36 /* ENAMETOOLONG */, "connect(" + socketPath + ")");
+            throw new ErrnoException(36 /* ENAMETOOLONG */, call + "(" + socketPath + ")");
         }
+        MemorySegment addr = a.allocate(SOCKADDR_UN_SIZE, 2);
+        addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(path, 0, addr, JAVA_BYTE, 2, path.length);
+        return addr;
+    }
+
+    private static int unixSocket(MemorySegment st) throws Throwable {
+        int sock = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+        if (sock < 0) {
+            throw new ErrnoException(errno(st), "socket(AF_UNIX)");
+        }
+        return sock;
+    }
+
+    @Override
+    public int listenUnix(String socketPath) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment addr = sockaddr(a, socketPath, "bind");
+            int sock = unixSocket(st);
+            if ((int) BIND.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0
+                    || (int) LISTEN.invokeExact(st, sock, 16) < 0) {
+                ErrnoException e = new ErrnoException(errno(st), "bind/listen(" + socketPath + ")");
+                close(sock);
+                throw e;
+            }
+            return sock;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int accept(int socket) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            while (true) {
+                int r = (int) ACCEPT4.invokeExact(st, socket, MemorySegment.NULL, MemorySegment.NULL, 0x80000);
+                if (r >= 0) {
+                    return r;
+                }
+                int e = errno(st);
+                if (e != ErrnoException.EINTR) {
+                    throw new ErrnoException(e, "accept(fd " + socket + ")");
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public void sendFd(String socketPath, int fd) throws ErrnoException {
         int sock;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            sock = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
-            if (sock < 0) {
-                throw new ErrnoException(errno(st), "socket(AF_UNIX)");
-            }
+            MemorySegment addr = sockaddr(a, socketPath, "connect");
+            sock = unixSocket(st);
             try {
-                MemorySegment addr = a.allocate(SOCKADDR_UN_SIZE, 2);
-                addr.set(JAVA_SHORT, 0, (short) AF_UNIX);
-                MemorySegment.copy(path, 0, addr, JAVA_BYTE, 2, path.length);
                 if ((int) CONNECT.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
                     throw new ErrnoException(errno(st), "connect(" + socketPath + ")");
                 }

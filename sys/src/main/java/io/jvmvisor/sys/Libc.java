@@ -89,6 +89,12 @@ public interface Libc {
     /** Connects to the AF_UNIX stream socket at the path and sends the fd over it ({@link #sendFd(int, int)}). */
     void sendFd(String socketPath, int fd) throws ErrnoException;
 
+    /** {@code socket(AF_UNIX, SOCK_STREAM); bind(path); listen(n)}: a listening socket, as a console socket server. */
+    int listenUnix(String socketPath) throws ErrnoException;
+
+    /** {@code int accept4(int sock, NULL, NULL, SOCK_CLOEXEC)} */
+    int accept(int socket) throws ErrnoException;
+
     /** {@code recvmsg(sock, ...)}: the fd received with SCM_RIGHTS. */
     int recvFd(int socket) throws ErrnoException;
 

@@ -78,6 +78,24 @@ class LibcTest {
     }
 
     @Test
+    void consoleSocketReceivesThePtyMaster(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("console.sock");
+        try (Fd listener = new Fd(libc.listenUnix(sock.toString()))) {
+            Libc.Pty pty = libc.openpty();
+            try (Fd master = new Fd(pty.master()); Fd slave = new Fd(pty.slave())) {
+                libc.makeRaw(slave.value());
+                libc.sendFd(sock.toString(), master.value());
+                try (Fd conn = new Fd(libc.accept(listener.value())); Fd received = new Fd(libc.recvFd(conn.value()))) {
+                    received.write(new byte[] {'x'}, 0, 1);
+                    byte[] buf = new byte[8];
+                    assertEquals(1, slave.read(buf, 0, 8));
+                    assertEquals('x', buf[0]);
+                }
+            }
+        }
+    }
+
+    @Test
     void sendFdToUnixSocketPath(@TempDir Path dir) throws Exception {
         Path sock = dir.resolve("console.sock");
         try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
