@@ -40,10 +40,14 @@ final class ShimFixture implements AutoCloseable {
     }
 
     static ShimFixture start(String id, Path bundle, Path stateDir) throws IOException {
+        return start(id, bundle, stateDir, null);
+    }
+
+    static ShimFixture start(String id, Path bundle, Path stateDir, String consoleSocket) throws IOException {
         Files.createDirectories(stateDir);
         Path out = stateDir.resolveSibling(id + ".stdout");
         Path err = stateDir.resolveSibling(id + ".stderr");
-        ShimLauncher.Options o = new ShimLauncher.Options(id, bundle, stateDir, null, null, null, false);
+        ShimLauncher.Options o = new ShimLauncher.Options(id, bundle, stateDir, consoleSocket, null, null, false);
         Process p = new ProcessBuilder(ShimLauncher.command(o))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();

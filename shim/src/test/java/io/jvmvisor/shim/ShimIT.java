@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jvmvisor.shim.control.ControlRequest;
 import io.jvmvisor.shim.control.ControlResponse;
 import io.jvmvisor.testbundles.TestBundles;
+import io.jvmvisor.sys.Fd;
+import io.jvmvisor.sys.Libc;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,14 +42,22 @@ class ShimIT {
     }
 
     private ShimFixture start(String id, Path bundle) throws IOException {
-        ShimFixture s = ShimFixture.start(id, bundle, dir.resolve("state-" + id));
+        return start(id, bundle, null);
+    }
+
+    private ShimFixture start(String id, Path bundle, String consoleSocket) throws IOException {
+        ShimFixture s = ShimFixture.start(id, bundle, dir.resolve("state-" + id), consoleSocket);
         shims.add(s);
         return s;
     }
 
     /** create; aborts the test (with the reason) when the agent cannot create containers yet. */
     private ShimFixture created(String id, Path bundle) throws Exception {
-        ShimFixture s = start(id, bundle);
+        return created(id, bundle, null);
+    }
+
+    private ShimFixture created(String id, Path bundle, String consoleSocket) throws Exception {
+        ShimFixture s = start(id, bundle, consoleSocket);
         try {
             assertEquals(s.process.pid(), s.awaitCreated(), "wait-created reports the shim JVM's own PID");
         } catch (ShimLauncher.ShimException e) {
@@ -123,6 +134,36 @@ class ShimIT {
         assertTrue(s.call(ControlRequest.delete(true)).ok());
         s.awaitExit();
         assertNothingLeft(s);
+    }
+
+    @Test
+    void terminalThroughTheConsoleSocket() throws Exception {
+        Libc libc = Libc.get();
+        Path sock = dir.resolve("console.sock");
+        try (Fd listener = new Fd(libc.listenUnix(sock.toString()))) {
+            ShimFixture s = created("tty", TestBundles.create("tty", dir), sock.toString());
+            try (Fd conn = new Fd(libc.accept(listener.value())); Fd master = new Fd(libc.recvFd(conn.value()))) {
+                assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+                byte[] cmd = "echo jv-$((6*7)); stty size; exit 3\n".getBytes(StandardCharsets.UTF_8);
+                master.write(cmd, 0, cmd.length);
+                StringBuilder seen = new StringBuilder();
+                byte[] buf = new byte[4096];
+                long end = System.nanoTime() + 30_000_000_000L;
+                while (System.nanoTime() < end && !(seen.indexOf("jv-42") >= 0 && seen.indexOf("24 80") >= 0)) {
+                    if ((libc.poll(master.value(), Libc.POLLIN, 200) & Libc.POLLIN) != 0) {
+                        int n = master.read(buf, 0, buf.length);
+                        if (n < 0) {
+                            break;
+                        }
+                        seen.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                    }
+                }
+                assertTrue(seen.indexOf("jv-42") >= 0, "tty output: " + seen);
+                assertTrue(seen.indexOf("24 80") >= 0, "window size from consoleSize: " + seen);
+                assertEquals(3, s.awaitExit(), s.shimLog());
+            }
+            assertNothingLeft(s);
+        }
     }
 
     @Test
