@@ -24,6 +24,9 @@ public final class SpecLoader {
             .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
+    private static final java.util.regex.Pattern START_MARKER =
+            java.util.regex.Pattern.compile("\\(start marker at \\[Source: .*?; line: (\\d+), column: (\\d+)\\]\\)");
+
     private SpecLoader() {
     }
 
@@ -97,6 +100,8 @@ public final class SpecLoader {
             return "";
         }
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String line = nl < 0 ? s : s.substring(0, nl);
+        // Jackson names the opening brace with an internal source description: keep only the position
+        return START_MARKER.matcher(line).replaceAll("(opened at line $1, column $2)");
     }
 }

@@ -11,6 +11,7 @@ import io.jvmvisor.runtime.state.ContainerRecord;
 import io.jvmvisor.runtime.state.ProcStat;
 import io.jvmvisor.runtime.state.StateStore;
 import io.jvmvisor.runtime.state.StoreException;
+import io.jvmvisor.shim.ShimLauncher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,7 +75,7 @@ public final class ContainerCreator {
             Path stateDir = store.create(rec);
             undo.push("state dir " + stateDir, () -> store.remove(o.id()));
 
-            java.lang.Process shim = ShimStart.launch(new ShimStart.Request(o.id(), bundle, stateDir,
+            java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
                     o.consoleSocket(), log.file(), log.format(), debug));
             undo.push("shim " + shim.pid(), () -> {
                 if (shim.isAlive()) {
@@ -83,7 +84,7 @@ public final class ContainerCreator {
                 }
                 containers.killVmm(o.id());
             });
-            long pid = ShimStart.awaitCreated(stateDir, shim, CREATE_TIMEOUT);
+            long pid = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT);
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
 
@@ -100,8 +101,11 @@ public final class ContainerCreator {
             return new Created(shim, pid);
         } catch (StoreException | HookException e) {
             throw new CliException(e.getMessage());
-        } catch (ShimStart.ShimFailure e) {
+        } catch (ShimLauncher.ShimException e) {
             throw new CliException(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted while creating container " + o.id());
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }

@@ -1,0 +1,131 @@
+package io.jvmvisor.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmvisor.testbundles.TestBundles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input to {@code bin/jvmvisor}: each gives one clear error line, exit
+ * status 1, and leaves nothing behind. None of these boots a VM.
+ */
+class CliErrorsIT {
+    @TempDir
+    static Path work;
+    static CliFixture cli;
+    static Path hello;
+
+    @BeforeAll
+    static void bundles() {
+        cli = new CliFixture(work);
+        hello = TestBundles.create("hello", work.resolve("good"));
+    }
+
+    private void assertRefused(Path bundle, String expectedLine) throws Exception {
+        String id = CliFixture.id("bad");
+        CliFixture.Result r = cli.run("create", "--bundle", bundle.toString(), id);
+        assertEquals(1, r.code(), r.err());
+        assertEquals("jvmvisor: " + expectedLine, r.errorLine());
+        assertEquals("", r.out());
+        cli.assertNothingLeft(id);
+    }
+
+    private Path bundle(String name, java.util.function.Consumer<ObjectNode> edit) {
+        return TestBundles.create("hello", work.resolve(name), edit);
+    }
+
+    @Test
+    void missingConfig() throws Exception {
+        Path b = Files.createDirectories(work.resolve("empty"));
+        assertRefused(b, "config.json: no such file in bundle " + b);
+    }
+
+    @Test
+    void malformedConfig() throws Exception {
+        Path b = bundle("malformed", c -> { });
+        Files.writeString(b.resolve("config.json"), "{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {\n}");
+        assertRefused(b, "config.json: malformed JSON at line 4, column 2: Unexpected end-of-input: expected close marker for Object (opened at line 1, column 1)");
+    }
+
+    @Test
+    void unknownOciVersionMajor() throws Exception {
+        assertRefused(bundle("v2", c -> c.put("ociVersion", "2.0.0")),
+                "config.json: unsupported ociVersion \"2.0.0\": jvmvisor supports 1.x");
+    }
+
+    @Test
+    void missingRootfs() throws Exception {
+        Path b = bundle("norootfs", c -> ((ObjectNode) c.get("root")).put("path", "nowhere"));
+        assertRefused(b, "config.json: root.path \"nowhere\": no such directory " + b.resolve("nowhere"));
+    }
+
+    @Test
+    void executableNotFound() throws Exception {
+        assertRefused(bundle("noexe", c -> TestBundles.args(c, "no-such-program")),
+                "exec: \"no-such-program\": executable file not found in $PATH");
+    }
+
+    @Test
+    void cwdMissing() throws Exception {
+        Path b = bundle("nocwd", c -> ((ObjectNode) c.get("process")).put("cwd", "/nope"));
+        assertRefused(b, "config.json: process.cwd \"/nope\" does not exist in the rootfs " + b.resolve("rootfs"));
+    }
+
+    @Test
+    void emptyArgs() throws Exception {
+        assertRefused(bundle("noargs", c -> ((ObjectNode) c.get("process")).set("args", c.arrayNode())),
+                "config.json: process.args must not be empty");
+    }
+
+    @Test
+    void terminalWithoutConsoleSocket() throws Exception {
+        assertRefused(bundle("tty", c -> ((ObjectNode) c.get("process")).put("terminal", true)),
+                "cannot allocate tty if jvmvisor will detach without setting console socket");
+    }
+
+    @Test
+    void unknownIdEverywhere() throws Exception {
+        for (String[] args : new String[][] {{"state", "ghost"}, {"start", "ghost"}, {"kill", "ghost"},
+                {"kill", "ghost", "KILL"}, {"delete", "ghost"}, {"pause", "ghost"}}) {
+            CliFixture.Result r = cli.run(args);
+            assertEquals(1, r.code(), String.join(" ", args));
+            assertEquals("jvmvisor: container does not exist", r.errorLine());
+        }
+        assertEquals(0, cli.run("delete", "--force", "ghost").code());
+    }
+
+    @Test
+    void invalidSignalAndIdAndUsage() throws Exception {
+        assertEquals("jvmvisor: unknown signal \"NOPE\"", cli.run("kill", "ghost", "NOPE").errorLine());
+        assertEquals("jvmvisor: invalid id format: ../x", cli.run("create", "-b", hello.toString(), "../x").errorLine());
+        CliFixture.Result r = cli.run("create");
+        assertEquals(1, r.code());
+        r.errorLine();
+    }
+
+    @Test
+    void jsonLogForDocker() throws Exception {
+        Path log = work.resolve("log.json");
+        CliFixture.Result r = cli.run("--log", log.toString(), "--log-format", "json", "state", "ghost");
+        assertEquals(1, r.code());
+        ObjectNode line = (ObjectNode) Json.MAPPER.readTree(Files.readAllLines(log).getLast());
+        assertEquals("error", line.get("level").asText());
+        assertEquals("container does not exist", line.get("msg").asText());
+    }
+
+    @Test
+    void listOfAnEmptyRoot() throws Exception {
+        CliFixture.Result r = cli.run("list");
+        assertEquals(0, r.code());
+        assertEquals("ID          PID         STATUS      BUNDLE      CREATED     OWNER\n", r.out());
+        assertEquals("null\n", cli.run("list", "--format", "json").out());
+        ArrayNode unused = Json.MAPPER.createArrayNode();
+        assertEquals(0, unused.size());
+    }
+}
