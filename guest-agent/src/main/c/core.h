@@ -20,11 +20,19 @@ int loop_defer(void (*fn)(void *arg), void *arg);
 
 /* ---- server.c ------------------------------------------------------------ */
 /* Called once a connection has ended; the fd is no longer watched and the
- * owner decides whether to close it (a socket) or keep it (a serial port). */
+ * owner decides whether to close it (a socket) or keep it (a serial port).
+ * On a port it is also called when the host went away (read gives EOF):
+ * the owner waits for the host and calls server_open() again, which
+ * resumes the paused session. */
 typedef void (*conn_closed_fn)(int fd, void *arg);
+/* SERVER_PORT: the fd is a virtio-serial port, a byte stream without
+ * connection boundaries (see conn_feed in server.c). */
+#define SERVER_PORT 1u
 /* Serves HTTP/2 + gRPC on a non-blocking, connected fd. One at a time. */
-int server_open(int fd, conn_closed_fn on_closed, void *arg);
-/* Whether a connection is being served. */
+int server_open(int fd, unsigned flags, conn_closed_fn on_closed, void *arg);
+/* Ends the current connection (paused or not); not from a callback. */
+void server_close(void);
+/* Whether a connection is being served (and not paused). */
 bool server_busy(void);
 /* Runs fn once every queued answer has been written to the channel (the
  * Shutdown RPC: reply first, power off after). */

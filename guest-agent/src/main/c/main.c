@@ -236,7 +236,7 @@ static void on_listen(int fd, uint32_t events, void *arg)
             agent_log("accept failed: %s", strerror(errno));
         return;
     }
-    int e = server_open(c, on_socket_closed, NULL);
+    int e = server_open(c, 0, on_socket_closed, NULL);
     if (e < 0) {
         agent_log("cannot serve the connection: %s", strerror(-e));
         close(c);
@@ -351,7 +351,7 @@ static void on_port_tick(int fd, uint32_t events, void *arg)
     if (poll(&p, 1, 0) < 0 || (p.revents & POLLHUP))
         return;
     arm_port_timer(false);
-    int e = server_open(port_fd, on_port_closed, NULL);
+    int e = server_open(port_fd, SERVER_PORT, on_port_closed, NULL);
     if (e < 0) {
         agent_log("cannot serve the virtio-serial port: %s", strerror(-e));
         arm_port_timer(true);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -22,6 +23,9 @@ struct buf {
     uint8_t *data;
     size_t off, len, cap; /* unread bytes: data[off..len) */
 };
+
+static const uint8_t CLIENT_MAGIC[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define CLIENT_MAGIC_LEN (sizeof CLIENT_MAGIC - 1)
 
 struct call {
     struct conn *conn;
@@ -47,6 +51,13 @@ struct conn {
     struct call *calls;
     int depth;            /* > 0 while inside nghttp2: no mem_send then */
     bool dead, close_scheduled, want_out;
+    bool port;            /* a virtio-serial port: no connection boundaries */
+    bool hunting;         /* port: dropping bytes until a client preface */
+    uint8_t tail[23];     /* port: last bytes dropped, a preface may start there */
+    size_t tail_len;
+    bool paused;          /* port: the host went away, the fd is not watched */
+    bool maybe_new;       /* port: after a pause, a preface starts a new session */
+    size_t bytes_in;      /* fed to the current session */
     conn_closed_fn on_closed;
     void *arg;
 };
@@ -149,6 +160,12 @@ static int write_out(struct conn *cn, const uint8_t *data, size_t len)
 
 static void conn_event(int fd, uint32_t events, void *arg);
 
+static bool port_host_gone(struct conn *cn)
+{
+    struct pollfd p = { .fd = cn->fd, .events = POLLIN };
+    return poll(&p, 1, 0) > 0 && (p.revents & POLLHUP);
+}
+
 static void watch_out(struct conn *cn, bool out)
 {
     if (out == cn->want_out)
@@ -161,8 +178,10 @@ static void watch_out(struct conn *cn, bool out)
 
 static void conn_flush(struct conn *cn)
 {
-    if (cn->depth || cn->dead)
+    if (cn->depth || cn->dead || !cn->bytes_in)
         return;
+    if (cn->port && (cn->paused || port_host_gone(cn)))
+        return; /* QEMU would hand it to the next host client: keep it queued */
     cn->depth++;
     int r = 0;
     for (;;) {
@@ -586,6 +605,19 @@ static int on_stream_close(nghttp2_session *s, int32_t stream_id, uint32_t error
     return 0;
 }
 
+/* On a port a failing session's GOAWAY could reach the next host client:
+ * it is never sent; the session is dropped instead (see conn_flush). */
+static int before_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *user)
+{
+    (void)s;
+    struct conn *cn = user;
+    if (cn->port && frame->hd.type == NGHTTP2_GOAWAY) {
+        agent_dbg("HTTP/2 session on the port failed (GOAWAY code %u)", frame->goaway.error_code);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return 0;
+}
+
 static int on_error(nghttp2_session *s, int code, const char *msg, size_t len, void *user)
 {
     (void)s;
@@ -597,11 +629,42 @@ static int on_error(nghttp2_session *s, int code, const char *msg, size_t len, v
 
 /* ---- connection ---------------------------------------------------------- */
 
-static void conn_close(struct conn *cn)
+
+static int session_create(struct conn *cn)
 {
-    agent_dbg("connection on fd %d ended", cn->fd);
+    nghttp2_session_callbacks *cbs;
+    if (nghttp2_session_callbacks_new(&cbs) != 0)
+        return -ENOMEM;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+    nghttp2_session_callbacks_set_error_callback2(cbs, on_error);
+    nghttp2_session_callbacks_set_before_frame_send_callback(cbs, before_frame_send);
+    int r = nghttp2_session_server_new(&cn->session, cbs, cn);
+    nghttp2_session_callbacks_del(cbs);
+    if (r != 0)
+        return -ENOMEM;
+    nghttp2_settings_entry settings[] = {
+        { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS },
+        { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, RECV_WINDOW },
+        { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536 },
+    };
+    if (nghttp2_submit_settings(cn->session, NGHTTP2_FLAG_NONE, settings, 3) != 0 ||
+        nghttp2_session_set_local_window_size(cn->session, NGHTTP2_FLAG_NONE, 0, RECV_WINDOW) != 0) {
+        nghttp2_session_del(cn->session);
+        cn->session = NULL;
+        return -EIO;
+    }
+    cn->bytes_in = 0;
+    return 0;
+}
+
+/* Ends the HTTP/2 session: calls still running are cancelled. */
+static void session_drop(struct conn *cn)
+{
     cn->dead = true;
-    loop_unwatch(cn->fd);
     nghttp2_session_del(cn->session);
     cn->session = NULL;
     struct call *calls = cn->calls;
@@ -614,6 +677,13 @@ static void conn_close(struct conn *cn)
         calls = next;
     }
     buf_free(&cn->wbuf);
+}
+
+static void conn_close(struct conn *cn)
+{
+    agent_dbg("connection on fd %d ended", cn->fd);
+    loop_unwatch(cn->fd);
+    session_drop(cn);
     if (current == cn)
         current = NULL;
     conn_closed_fn fn = cn->on_closed;
@@ -626,6 +696,105 @@ static void conn_close(struct conn *cn)
         loop_defer(run_flushed_hook, NULL); /* nobody left to answer */
 }
 
+/* Hands bytes to the session. Returns 0, 1 when a port's session ended
+ * (its GOAWAY is never sent: the host may be another client by now), or
+ * -EPROTO when a socket connection must end. */
+static int session_feed(struct conn *cn, const uint8_t *data, size_t len)
+{
+    cn->depth++;
+    ssize_t r = nghttp2_session_mem_recv(cn->session, data, len);
+    cn->depth--;
+    cn->bytes_in += len;
+    if (!cn->port) {
+        if (r < 0) {
+            agent_log("closing the connection: HTTP/2 error: %s", nghttp2_strerror((int)r));
+            return -EPROTO;
+        }
+        return 0; /* after a GOAWAY, conn_flush sends it and ends the connection */
+    }
+    if (r >= 0 && nghttp2_session_want_read(cn->session))
+        return 0;
+    agent_dbg("HTTP/2 session on the port ended (%s) after %zu bytes", r < 0 ? nghttp2_strerror((int)r) : "GOAWAY",
+              cn->bytes_in);
+    return 1;
+}
+
+/* Whether the previous read ended with the first h bytes of a client
+ * preface and this one starts with the rest. */
+static bool preface_straddles(const struct conn *cn, const uint8_t *data, size_t len, size_t *h)
+{
+    for (size_t n = cn->tail_len; n > 0; n--) {
+        if (memcmp(cn->tail + cn->tail_len - n, CLIENT_MAGIC, n) == 0 && len >= CLIENT_MAGIC_LEN - n &&
+            memcmp(data, CLIENT_MAGIC + n, CLIENT_MAGIC_LEN - n) == 0) {
+            *h = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Feeds bytes read from the channel. A virtio-serial port is one byte
+ * stream for every host connection, and its data and its connect and
+ * disconnect events travel on different virtqueues: bytes of a previous
+ * host connection may arrive after the next one began. So on a port a
+ * session starts at a client preface (bytes before it are dropped), and a
+ * session that fails is replaced by a new one at the next preface. */
+static int conn_feed(struct conn *cn, const uint8_t *data, size_t len)
+{
+    if (cn->maybe_new) {
+        /* the host went away and is back: the same client (its disconnect
+         * event was stale) or a new one, which starts with a preface */
+        cn->maybe_new = false;
+        size_t n = len < CLIENT_MAGIC_LEN ? len : CLIENT_MAGIC_LEN;
+        if (memcmp(data, CLIENT_MAGIC, n) == 0 && cn->bytes_in > 0) {
+            agent_dbg("port: a new host client");
+            session_drop(cn);
+            cn->dead = false;
+            int e = session_create(cn);
+            if (e < 0)
+                return e;
+        }
+    }
+    while (len) {
+        if (cn->hunting) {
+            size_t h;
+            if (preface_straddles(cn, data, len, &h)) {
+                cn->hunting = false;
+                cn->tail_len = 0;
+                if (session_feed(cn, CLIENT_MAGIC, h) != 0)
+                    return -EPROTO;
+            } else {
+                const uint8_t *m = memmem(data, len, CLIENT_MAGIC, CLIENT_MAGIC_LEN);
+                if (!m) {
+                    size_t keep = len < sizeof cn->tail ? len : sizeof cn->tail;
+                    memcpy(cn->tail, data + len - keep, keep);
+                    cn->tail_len = keep;
+                    agent_dbg("port: %zu bytes before a client preface dropped", len);
+                    return 0;
+                }
+                if (m > data)
+                    agent_dbg("port: %zu bytes before a client preface dropped", (size_t)(m - data));
+                len -= (size_t)(m - data);
+                data = m;
+                cn->hunting = false;
+                cn->tail_len = 0;
+            }
+        }
+        int r = session_feed(cn, data, len);
+        if (r <= 0)
+            return r;
+        session_drop(cn);
+        cn->dead = false;
+        int e = session_create(cn);
+        if (e < 0)
+            return e;
+        cn->hunting = true;
+        data++; /* look for the next preface, not the one that started this session */
+        len--;
+    }
+    return 0;
+}
+
 static void conn_event(int fd, uint32_t events, void *arg)
 {
     struct conn *cn = arg;
@@ -634,15 +803,22 @@ static void conn_event(int fd, uint32_t events, void *arg)
         for (int rounds = 0; rounds < 8; rounds++) {
             ssize_t n = read(fd, buf, sizeof buf);
             if (n > 0) {
-                cn->depth++;
-                ssize_t r = nghttp2_session_mem_recv(cn->session, buf, (size_t)n);
-                cn->depth--;
-                if (r < 0) {
-                    agent_log("closing the connection: HTTP/2 error: %s", nghttp2_strerror((int)r));
+                if (conn_feed(cn, buf, (size_t)n) < 0) {
                     conn_close(cn);
                     return;
                 }
                 continue;
+            }
+            if (n == 0 && cn->port) {
+                /* no data and no host: wait for one (main.c polls), but keep
+                 * the session: the disconnect may be older than the data */
+                agent_dbg("port: host side gone");
+                loop_unwatch(fd);
+                cn->paused = true;
+                cn->maybe_new = true;
+                if (cn->on_closed)
+                    cn->on_closed(fd, cn->arg);
+                return;
             }
             if (n == 0) {
                 conn_close(cn);
@@ -660,48 +836,41 @@ static void conn_event(int fd, uint32_t events, void *arg)
     conn_flush(cn);
 }
 
-bool server_busy(void)
+void server_close(void)
 {
-    return current != NULL;
+    if (current)
+        conn_close(current);
 }
 
-int server_open(int fd, conn_closed_fn on_closed, void *arg)
+bool server_busy(void)
 {
+    return current != NULL && !current->paused;
+}
+
+int server_open(int fd, unsigned flags, conn_closed_fn on_closed, void *arg)
+{
+    if (current && current->paused && current->fd == fd) {
+        int e = loop_watch(fd, EPOLLIN | EPOLLRDHUP, conn_event, current);
+        if (e < 0)
+            return e;
+        current->paused = false;
+        current->want_out = false;
+        return 0;
+    }
     if (current)
         return -EBUSY;
     struct conn *cn = calloc(1, sizeof *cn);
     if (!cn)
         return -ENOMEM;
     cn->fd = fd;
+    cn->port = flags & SERVER_PORT;
+    cn->hunting = cn->port;
     cn->on_closed = on_closed;
     cn->arg = arg;
-    nghttp2_session_callbacks *cbs;
-    if (nghttp2_session_callbacks_new(&cbs) != 0) {
+    int r = session_create(cn);
+    if (r < 0) {
         free(cn);
-        return -ENOMEM;
-    }
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
-    nghttp2_session_callbacks_set_error_callback2(cbs, on_error);
-    int r = nghttp2_session_server_new(&cn->session, cbs, cn);
-    nghttp2_session_callbacks_del(cbs);
-    if (r != 0) {
-        free(cn);
-        return -ENOMEM;
-    }
-    nghttp2_settings_entry settings[] = {
-        { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS },
-        { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, RECV_WINDOW },
-        { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 65536 },
-    };
-    if (nghttp2_submit_settings(cn->session, NGHTTP2_FLAG_NONE, settings, 3) != 0 ||
-        nghttp2_session_set_local_window_size(cn->session, NGHTTP2_FLAG_NONE, 0, RECV_WINDOW) != 0) {
-        nghttp2_session_del(cn->session);
-        free(cn);
-        return -EIO;
+        return r;
     }
     r = loop_watch(fd, EPOLLIN | EPOLLRDHUP, conn_event, cn);
     if (r < 0) {
@@ -711,6 +880,7 @@ int server_open(int fd, conn_closed_fn on_closed, void *arg)
     }
     current = cn;
     agent_dbg("connection on fd %d", fd);
-    conn_flush(cn); /* our SETTINGS */
+    /* Nothing is written before the client's first bytes: on a port, our
+     * SETTINGS would otherwise reach whichever client connects next. */
     return 0;
 }

@@ -25,10 +25,11 @@ void agent_shutdown(void)
 
 static bool closed;
 
+/* A socket connection ends; a port's session pauses at EOF (the fd stays). */
 static void on_closed(int fd, void *arg)
 {
+    (void)fd;
     (void)arg;
-    close(fd);
     closed = true;
 }
 
@@ -131,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
         abort();
     closed = false;
-    if (server_open(sv[0], on_closed, NULL) < 0)
+    if (server_open(sv[0], (size && (data[0] & 2)) ? SERVER_PORT : 0, on_closed, NULL) < 0)
         abort();
 
     struct out o = { 0 };
@@ -162,6 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!closed)
         abort(); /* the server must notice EOF */
     loop_run_once(0); /* deferred work (Shutdown's hook) */
+    server_close();   /* a paused port session */
+    close(sv[0]);
     close(sv[1]);
     return 0;
 }

@@ -22,7 +22,7 @@ public interface AgentTarget extends AutoCloseable {
      * only drop its session; the host's socket stays open.
      */
     default boolean agentClosesConnections() {
-        return "unix".equals(channel());
+        return !"virtio-serial".equals(channel());
     }
 
     /** Whether the agent (or its VM) still runs. */
