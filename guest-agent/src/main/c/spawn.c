@@ -1,0 +1,517 @@
+/* The forked child of CreateContainer/ExecProcess: from the agent's fork to
+ * execve. Rootfs work is in rootfs.c; this file sets up the OCI process
+ * (cwd, executable lookup, user, rlimits, capabilities, stdio, tty) and
+ * talks to the agent over the sync socket. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "rootfs.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- sync socket ---------------------------------------------------------- */
+
+int sync_send_ready(int sync_fd, int fd)
+{
+    char byte = 0;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        memset(&u, 0, sizeof u);
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof u.buf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    }
+    return sendmsg(sync_fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int sync_recv(int sync_fd, int timeout_ms, int *fd, char *msg, size_t msglen)
+{
+    *fd = -1;
+    struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+    int r;
+    do
+        r = poll(&pfd, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -errno;
+    if (r == 0)
+        return -ETIMEDOUT;
+    char buf[ERR_MSG_LEN];
+    struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+            memcpy(fd, CMSG_DATA(cm), sizeof *fd);
+    if (n == 1 && buf[0] == 0)
+        return 1;
+    buf[n] = 0;
+    snprintf(msg, msglen, "%s", buf);
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return -EIO;
+}
+
+__attribute__((noreturn)) static void child_fail(int sync_fd, const char *msg)
+{
+    ssize_t w = send(sync_fd, msg, strlen(msg) ? strlen(msg) : 1, MSG_NOSIGNAL);
+    (void)w;
+    _exit(127);
+}
+
+/* ---- process setup --------------------------------------------------------- */
+
+static const char *env_get(const Process *p, const char *key)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < p->n_env; i++)
+        if (strncmp(p->env[i], key, kl) == 0 && p->env[i][kl] == '=')
+            return p->env[i] + kl + 1;
+    return NULL;
+}
+
+static bool is_executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* args[0] looked up in PATH (of the process env) as exec.LookPath does. */
+static int find_executable(const Process *p, char *out, size_t outlen, char *msg)
+{
+    const char *name = p->args[0];
+    if (strchr(name, '/')) {
+        struct stat st;
+        if (stat(name, &st) < 0) {
+            snprintf(msg, ERR_MSG_LEN, "exec: \"%s\": stat %s: %s", name, name, strerror(errno));
+            return -ENOENT;
+        }
+        snprintf(out, outlen, "%s", name);
+        return 0;
+    }
+    const char *path = env_get(p, "PATH");
+    if (!path)
+        path = DEFAULT_PATH;
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s", path);
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(out, outlen, "%s/%s", *d ? d : ".", name);
+        if (is_executable(out))
+            return 0;
+    }
+    snprintf(msg, ERR_MSG_LEN, "exec: \"%s\": executable file not found in $PATH", name);
+    return -ENOENT;
+}
+
+/* Resolves user->username in the container's /etc/passwd and /etc/group. */
+static int resolve_username(const User *u, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups, char *msg)
+{
+    FILE *f = fopen("/etc/passwd", "re");
+    if (!f) {
+        snprintf(msg, ERR_MSG_LEN, "user \"%s\": cannot open /etc/passwd: %s", u->username, strerror(errno));
+        return -ENOENT;
+    }
+    struct passwd *pw;
+    bool found = false;
+    while ((pw = fgetpwent(f))) {
+        if (strcmp(pw->pw_name, u->username) == 0) {
+            *uid = pw->pw_uid;
+            *gid = pw->pw_gid;
+            found = true;
+            break;
+        }
+    }
+    fclose(f);
+    if (!found) {
+        snprintf(msg, ERR_MSG_LEN, "unable to find user %s: no matching entries in passwd file", u->username);
+        return -ENOENT;
+    }
+    f = fopen("/etc/group", "re");
+    if (!f)
+        return 0;
+    struct group *gr;
+    while ((gr = fgetgrent(f)) && *ngroups < 64)
+        for (char **m = gr->gr_mem; *m; m++)
+            if (strcmp(*m, u->username) == 0)
+                groups[(*ngroups)++] = gr->gr_gid;
+    fclose(f);
+    return 0;
+}
+
+struct rlimit_name {
+    const char *name;
+    int resource;
+};
+
+static const struct rlimit_name rlimit_names[] = {
+    { "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_FSIZE", RLIMIT_FSIZE },
+    { "RLIMIT_DATA", RLIMIT_DATA },       { "RLIMIT_STACK", RLIMIT_STACK },
+    { "RLIMIT_CORE", RLIMIT_CORE },       { "RLIMIT_RSS", RLIMIT_RSS },
+    { "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_NOFILE", RLIMIT_NOFILE },
+    { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_AS", RLIMIT_AS },
+    { "RLIMIT_LOCKS", RLIMIT_LOCKS },     { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+    { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE }, { "RLIMIT_NICE", RLIMIT_NICE },
+    { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
+};
+
+static int set_rlimits(const Process *p, char *msg)
+{
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        const Rlimit *rl = p->rlimits[i];
+        int res = -1;
+        for (size_t k = 0; k < N(rlimit_names); k++)
+            if (strcmp(rl->type, rlimit_names[k].name) == 0)
+                res = rlimit_names[k].resource;
+        if (res < 0) {
+            snprintf(msg, ERR_MSG_LEN, "unknown rlimit type \"%s\"", rl->type);
+            return -EINVAL;
+        }
+        struct rlimit lim = { .rlim_cur = rl->soft, .rlim_max = rl->hard };
+        if (setrlimit(res, &lim) < 0) {
+            snprintf(msg, ERR_MSG_LEN, "setrlimit %s (soft %llu, hard %llu): %s", rl->type,
+                     (unsigned long long)rl->soft, (unsigned long long)rl->hard, strerror(errno));
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+static const char *const cap_names[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+};
+
+/* Names -> a 64-bit mask; unknown names are an error (as runc). */
+static int cap_mask(char **names, size_t n, uint64_t *mask, char *msg)
+{
+    *mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < N(cap_names) && strcmp(cap_names[k], names[i]) != 0)
+            k++;
+        if (k == N(cap_names)) {
+            snprintf(msg, ERR_MSG_LEN, "unknown capability \"%s\"", names[i]);
+            return -EINVAL;
+        }
+        *mask |= 1ull << k;
+    }
+    return 0;
+}
+
+static int drop_bounding(const Capabilities *caps, char *msg)
+{
+    uint64_t keep;
+    int r = cap_mask(caps->bounding, caps->n_bounding, &keep, msg);
+    if (r < 0)
+        return r;
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & (1ull << cap))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL)
+                break; /* past the kernel's last capability */
+            snprintf(msg, ERR_MSG_LEN, "cannot drop capability %d from the bounding set: %s", cap, strerror(errno));
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+static int apply_caps(const Capabilities *caps, char *msg)
+{
+    uint64_t eff, perm, inh, amb;
+    int r;
+    if ((r = cap_mask(caps->effective, caps->n_effective, &eff, msg)) < 0 ||
+        (r = cap_mask(caps->permitted, caps->n_permitted, &perm, msg)) < 0 ||
+        (r = cap_mask(caps->inheritable, caps->n_inheritable, &inh, msg)) < 0 ||
+        (r = cap_mask(caps->ambient, caps->n_ambient, &amb, msg)) < 0)
+        return r;
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2] = {
+        { .effective = (uint32_t)eff, .permitted = (uint32_t)perm, .inheritable = (uint32_t)inh },
+        { .effective = (uint32_t)(eff >> 32), .permitted = (uint32_t)(perm >> 32),
+          .inheritable = (uint32_t)(inh >> 32) },
+    };
+    if (syscall(SYS_capset, &hdr, data) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "capset: %s", strerror(errno));
+        return -errno;
+    }
+    for (int cap = 0; cap < 64; cap++)
+        if ((amb & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            agent_dbg("cannot raise ambient capability %d: %s", cap, strerror(errno));
+    return 0;
+}
+
+static int set_user(const Process *p, char *msg)
+{
+    const User *u = p->user;
+    uid_t uid = u ? u->uid : 0;
+    gid_t gid = u ? u->gid : 0;
+    gid_t groups[128];
+    size_t ngroups = 0;
+    if (u && u->username && *u->username) {
+        int r = resolve_username(u, &uid, &gid, groups, &ngroups, msg);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; u && i < u->n_additional_gids && ngroups < N(groups); i++)
+        groups[ngroups++] = u->additional_gids[i];
+    if (setgroups(ngroups, groups) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "setgroups: %s", strerror(errno));
+        return -errno;
+    }
+    if (p->capabilities && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "PR_SET_KEEPCAPS: %s", strerror(errno));
+        return -errno;
+    }
+    if (setresgid(gid, gid, gid) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "setgid %u: %s", (unsigned)gid, strerror(errno));
+        return -errno;
+    }
+    if (setresuid(uid, uid, uid) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "setuid %u: %s", (unsigned)uid, strerror(errno));
+        return -errno;
+    }
+    return 0;
+}
+
+/* Opens a pty in the container's devpts, makes its slave the controlling
+ * terminal and stdio. Returns the master fd. */
+static int setup_tty(const Process *p, char *msg)
+{
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) {
+        snprintf(msg, ERR_MSG_LEN, "terminal: cannot open /dev/ptmx in the container: %s", strerror(errno));
+        return -errno;
+    }
+    int unlock = 0;
+    char name[64];
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ptsname_r(master, name, sizeof name) != 0) {
+        snprintf(msg, ERR_MSG_LEN, "terminal: cannot unlock the pty: %s", strerror(errno));
+        return -errno;
+    }
+    int slave = open(name, O_RDWR | O_NOCTTY);
+    if (slave < 0) {
+        snprintf(msg, ERR_MSG_LEN, "terminal: cannot open %s: %s", name, strerror(errno));
+        return -errno;
+    }
+    struct winsize ws = { .ws_row = p->console_rows ? p->console_rows : 24,
+                          .ws_col = p->console_cols ? p->console_cols : 80 };
+    ioctl(slave, TIOCSWINSZ, &ws);
+    if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "terminal: cannot make %s the controlling terminal: %s", name, strerror(errno));
+        return -errno;
+    }
+    for (int fd = 0; fd < 3; fd++)
+        dup2(slave, fd);
+    if (slave > 2)
+        close(slave);
+    return master;
+}
+
+static void setup_pipes(const struct spawn_io *io)
+{
+    dup2(io->stdin_r, 0);
+    dup2(io->stdout_w, 1);
+    dup2(io->stderr_w, 2);
+    /* the originals are CLOEXEC: only 0, 1, 2 reach the process */
+}
+
+/* Everything after the rootfs: returns the pty master (or -1) and fills
+ * exe; on error a negative errno with msg. */
+static int setup_process(const Process *p, const struct spawn_io *io, char *exe, size_t exelen, char *msg)
+{
+    if (!p || p->n_args == 0) {
+        snprintf(msg, ERR_MSG_LEN, "the process has no args");
+        return -EINVAL;
+    }
+    const char *cwd = p->cwd && *p->cwd ? p->cwd : "/";
+    if (chdir(cwd) < 0) {
+        if (errno == ENOENT)
+            snprintf(msg, ERR_MSG_LEN, "cwd \"%s\" does not exist", cwd);
+        else
+            snprintf(msg, ERR_MSG_LEN, "cwd \"%s\": %s", cwd, strerror(errno));
+        return -ENOENT;
+    }
+    int r = find_executable(p, exe, exelen, msg);
+    if (r < 0)
+        return r;
+    r = set_rlimits(p, msg);
+    if (r < 0)
+        return r;
+    int master = -1;
+    if (p->terminal) {
+        master = setup_tty(p, msg);
+        if (master < 0)
+            return master;
+    } else {
+        setup_pipes(io);
+    }
+    if (p->capabilities && (r = drop_bounding(p->capabilities, msg)) < 0)
+        return r;
+    if ((r = set_user(p, msg)) < 0)
+        return r;
+    if (p->user && p->user->has_umask)
+        umask(p->user->umask);
+    else
+        umask(022);
+    if (p->capabilities && (r = apply_caps(p->capabilities, msg)) < 0)
+        return r;
+    if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+        return -errno;
+    }
+    return master;
+}
+
+static void set_oom_score_adj(const Process *p)
+{
+    if (!p || !p->has_oom_score_adj)
+        return;
+    char v[16];
+    int n = snprintf(v, sizeof v, "%d", p->oom_score_adj);
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t w = write(fd, v, n);
+        (void)w;
+        close(fd);
+    }
+}
+
+static bool has_ns(const ContainerSpec *spec, const char *name)
+{
+    for (size_t i = 0; i < spec->n_namespaces; i++)
+        if (strcmp(spec->namespaces[i], name) == 0)
+            return true;
+    return false;
+}
+
+__attribute__((noreturn)) static void do_exec(const Process *p, const char *exe, int sync_fd)
+{
+    char **env = calloc(p->n_env + 1, sizeof *env);
+    char **argv = calloc(p->n_args + 1, sizeof *argv);
+    if (!env || !argv)
+        child_fail(sync_fd, "out of memory");
+    memcpy(env, p->env, p->n_env * sizeof *env);
+    memcpy(argv, p->args, p->n_args * sizeof *argv);
+    agent_child_reset_signals();
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* a uid change cleared it */
+    execve(exe, argv, env);
+    char msg[ERR_MSG_LEN];
+    snprintf(msg, sizeof msg, "exec: \"%s\": %s", p->args[0], strerror(errno));
+    child_fail(sync_fd, msg);
+}
+
+void spawn_init_child(const ContainerSpec *spec, int sync_fd, int start_fd, const struct spawn_io *io)
+{
+    char msg[ERR_MSG_LEN] = "";
+    char exe[PATH_MAX];
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    set_oom_score_adj(spec->process);
+    if (has_ns(spec, "network") && loopback_up(msg) < 0)
+        child_fail(sync_fd, msg);
+    if (rootfs_build(spec, msg) < 0)
+        child_fail(sync_fd, msg);
+    int master = setup_process(spec->process, io, exe, sizeof exe, msg);
+    if (master < -1 || (master == -1 && msg[0]))
+        child_fail(sync_fd, msg);
+    if (sync_send_ready(sync_fd, master) < 0)
+        _exit(127);
+    if (master >= 0)
+        close(master);
+    char go;
+    ssize_t n;
+    do
+        n = read(start_fd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(127); /* the agent went away or removed the container */
+    do_exec(spec->process, exe, sync_fd);
+}
+
+void spawn_exec_child(const Process *proc, pid_t init_pid, int root_fd, int sync_fd, const struct spawn_io *io)
+{
+    char msg[ERR_MSG_LEN] = "";
+    char exe[PATH_MAX];
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    set_oom_score_adj(proc);
+    static const struct {
+        const char *name;
+        int type;
+    } nss[] = { { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+                { "cgroup", CLONE_NEWCGROUP }, { "mnt", CLONE_NEWNS } };
+    for (size_t i = 0; i < N(nss); i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)init_pid, nss[i].name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue; /* that namespace type is not built into this kernel */
+        int r = setns(fd, nss[i].type);
+        int e = errno;
+        close(fd);
+        if (r < 0) {
+            snprintf(msg, sizeof msg, "cannot join the container's %s namespace: %s", nss[i].name, strerror(e));
+            child_fail(sync_fd, msg);
+        }
+    }
+    if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+        snprintf(msg, sizeof msg, "cannot enter the container's root: %s", strerror(errno));
+        child_fail(sync_fd, msg);
+    }
+    close(root_fd);
+    int master = setup_process(proc, io, exe, sizeof exe, msg);
+    if (master < -1 || (master == -1 && msg[0]))
+        child_fail(sync_fd, msg);
+    if (master >= 0) {
+        if (sync_send_ready(sync_fd, master) < 0)
+            _exit(127);
+        close(master);
+    }
+    do_exec(proc, exe, sync_fd);
+}
