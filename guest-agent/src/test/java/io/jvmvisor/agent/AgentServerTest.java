@@ -57,6 +57,9 @@ public class AgentServerTest {
     @AfterAll
     void stop() throws Exception {
         if (agent != null) {
+            // the agent's last words, for the surefire report
+            var lines = agent.target().log().lines().filter(l -> l.contains("jvmvisor-agent")).toList();
+            lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.out::println);
             agent.close();
         }
     }

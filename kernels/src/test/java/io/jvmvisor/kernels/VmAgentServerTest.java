@@ -14,6 +14,6 @@ class VmAgentServerTest extends AgentServerTest {
     protected AgentTarget startTarget(Path dir) throws Exception {
         var why = VmAgentTarget.unavailable();
         assumeTrue(why.isEmpty(), () -> "cannot boot a VM here: " + why.orElse(""));
-        return VmAgentTarget.boot(dir, TestBundles.rootfs(dir.resolve("rootfs")));
+        return VmAgentTarget.boot(dir, TestBundles.rootfs(dir.resolve("rootfs")), "jvmvisor.debug=1 quiet");
     }
 }
