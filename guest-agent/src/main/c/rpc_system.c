@@ -95,8 +95,11 @@ void rpc_stats(struct call *c, const ProtobufCMessage *req)
         return;
     }
 
-    static const char *const rss_key[] = { "VmRSS" };
-    read_kb_fields("/proc/self/status", rss_key, &resp.agent_rss_bytes, 1);
+    /* smaps_rollup walks the page tables; VmRSS of a process with few page
+     * faults lags behind (the kernel syncs per-task RSS counters lazily) */
+    static const char *const rollup_key[] = { "Rss" }, *const status_key[] = { "VmRSS" };
+    if (read_kb_fields("/proc/self/smaps_rollup", rollup_key, &resp.agent_rss_bytes, 1) < 0 || !resp.agent_rss_bytes)
+        read_kb_fields("/proc/self/status", status_key, &resp.agent_rss_bytes, 1);
     resp.uptime_ns = boottime_ns();
 
     if (r->container_id && r->container_id[0]) {
