@@ -32,7 +32,13 @@ public final class HostAgentTarget implements AgentTarget {
 
     /** Starts the agent with its socket and log in dir; returns once it is ready. */
     public static HostAgentTarget start(Path dir, String... extraArgs) throws IOException, InterruptedException {
-        Path agent = agentBinary().toAbsolutePath();
+        return start(agentBinary(), dir, extraArgs);
+    }
+
+    /** Starts the given agent build (e.g. the test-agent of make test-agent). */
+    public static HostAgentTarget start(Path binary, Path dir, String... extraArgs)
+            throws IOException, InterruptedException {
+        Path agent = binary.toAbsolutePath();
         if (!Files.isExecutable(agent)) {
             throw new IllegalStateException(agent + " is missing: build it with mvn -pl guest-agent compile");
         }
