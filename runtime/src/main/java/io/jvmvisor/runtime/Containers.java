@@ -16,6 +16,7 @@ import io.jvmvisor.runtime.state.StoreException;
 import io.jvmvisor.shim.control.ControlClient;
 import io.jvmvisor.shim.control.ControlRequest;
 import io.jvmvisor.shim.control.ControlResponse;
+import io.jvmvisor.shim.control.SocketPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -216,7 +217,8 @@ public final class Containers {
         try {
             String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(vmm), "cmdline")),
                     StandardCharsets.UTF_8);
-            if (cmdline.contains(store.dir(id).toString()) || cmdline.contains(id)) {
+            Path stateDir = store.dir(id);
+            if (cmdline.contains(stateDir.toString()) || cmdline.contains(SocketPaths.socketDir(stateDir).toString())) {
                 ProcessHandle.of(vmm).ifPresent(ProcessHandle::destroyForcibly);
                 for (int i = 0; i < 100 && ProcStat.startTime(vmm) >= 0; i++) {
                     sleep(20);

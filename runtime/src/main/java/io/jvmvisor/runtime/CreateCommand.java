@@ -1,45 +1,62 @@
 package io.jvmvisor.runtime;
 
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code create}: boots the container's VM and prepares its process, which waits for {@code start}. */
-@Command(name = "create", description = "create a container")
-public final class CreateCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
+final class CreateCommand implements CliCommand {
+    /** The flags create and run share (runc's). */
+    static Options containerOptions() {
+        return new Options()
+                .value("path to the root of the bundle directory, defaults to the current directory", ".", "bundle", "b")
+                .value("path to an AF_UNIX socket which will receive a file descriptor referencing the master end "
+                        + "of the console's pseudoterminal", null, "console-socket")
+                .value("specify the file to write the process id to", null, "pid-file")
+                .flag("accepted for runc compatibility (the rootfs is a 9p mount in the VM)", "no-pivot")
+                .flag("accepted for runc compatibility", "no-new-keyring")
+                .value("Pass N additional file descriptors to the container (jvmvisor: 0 only)", "0", "preserve-fds");
+    }
 
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
-
-    @Option(names = {"--bundle", "-b"}, defaultValue = ".",
-            description = "path to the root of the bundle directory, defaults to the current directory")
-    Path bundle;
-
-    @Option(names = "--console-socket", description = "path to an AF_UNIX socket which will receive the console's pseudoterminal master")
-    String consoleSocket;
-
-    @Option(names = "--pid-file", description = "specify the file to write the process id to")
-    Path pidFile;
-
-    @Option(names = "--no-pivot", description = "accepted for runc compatibility (the rootfs is a 9p mount in the VM)")
-    boolean noPivot;
-
-    @Option(names = "--no-new-keyring", description = "accepted for runc compatibility")
-    boolean noNewKeyring;
-
-    @Option(names = "--preserve-fds", defaultValue = "0", description = "Pass N additional file descriptors (not supported: 0 only)")
-    int preserveFds;
+    /** create/run options from parsed flags. */
+    static ContainerCreator.Options creatorOptions(Options.Parsed p, boolean detach) throws CliException {
+        int preserve;
+        try {
+            preserve = Integer.parseInt(p.value("preserve-fds"));
+        } catch (NumberFormatException e) {
+            throw new CliException("invalid value \"" + p.value("preserve-fds") + "\" for flag -preserve-fds");
+        }
+        String pidFile = p.value("pid-file");
+        return new ContainerCreator.Options(p.args().getFirst(), Path.of(p.value("bundle")), p.value("console-socket"),
+                pidFile == null ? null : Path.of(pidFile), preserve, detach);
+    }
 
     @Override
-    public Integer call() throws CliException {
-        Containers containers = parent.containers();
-        new ContainerCreator(containers, parent.log(), parent.debug)
-                .create(new ContainerCreator.Options(id, bundle, consoleSocket, pidFile, preserveFds, true));
+    public String description() {
+        return "create a container";
+    }
+
+    @Override
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return containerOptions();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        new ContainerCreator(g.containers(), g.log, g.debug).create(creatorOptions(p, true));
         return 0;
     }
 }

@@ -1,26 +1,36 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
-/** {@code delete}: removes a container, stopping its VM first. */
-@Command(name = "delete", description = "delete any resources held by the container often used with detached container")
-public final class DeleteCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
-
-    @Option(names = {"--force", "-f"}, description = "Forcibly deletes the container if it is still running (uses SIGKILL)")
-    boolean force;
+/** {@code delete}: delete any resources held by the container often used with detached container. */
+final class DeleteCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "delete any resources held by the container often used with detached container";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        parent.containers().delete(id, force);
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .flag("Forcibly deletes the container if it is still running (uses SIGKILL)", "force", "f");
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        g.containers().delete(p.args().getFirst(), p.flag("force"));
         return 0;
     }
 }

@@ -3,12 +3,9 @@ package io.jvmvisor.runtime;
 import io.jvmvisor.oci.Features;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
 
 /** {@code features}: the OCI features document (what this runtime implements). */
-@Command(name = "features", description = "show the enabled features")
-public final class FeaturesCommand implements Callable<Integer> {
+final class FeaturesCommand implements CliCommand {
     /** The document. */
     static Features features() {
         return new Features("1.0.0", Containers.OCI_VERSION,
@@ -24,7 +21,32 @@ public final class FeaturesCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() {
+    public String description() {
+        return "show the enabled features";
+    }
+
+    @Override
+    public String usage() {
+        return "";
+    }
+
+    @Override
+    public int minArgs() {
+        return 0;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 0;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) {
         System.out.println(Json.pretty(features(), 4));
         return 0;
     }

@@ -1,35 +1,41 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
 /** {@code kill ID [SIGNAL]}: sends a signal (default SIGTERM) to the container's init process. */
-@Command(name = "kill", description = "kill sends the specified signal (default: SIGTERM) to the container's init process")
-public final class KillCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
-
-    @Parameters(index = "1", arity = "0..1", defaultValue = "SIGTERM", paramLabel = "<signal>")
-    String signal;
-
-    @Option(names = {"--all", "-a"}, description = "send the specified signal to all processes inside the container")
-    boolean all;
+final class KillCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "kill sends the specified signal (default: SIGTERM) to the container's init process";
+    }
 
     @Override
-    public Integer call() throws CliException {
+    public String usage() {
+        return "<container-id> [signal]";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 2;
+    }
+
+    @Override
+    public Options options() {
+        return new Options().flag("send the specified signal to all processes inside the container", "all", "a");
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
         int sig;
         try {
-            sig = Signals.parse(signal);
+            sig = Signals.parse(p.args().size() > 1 ? p.args().get(1) : "SIGTERM");
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
-        parent.containers().kill(id, sig, all);
+        g.containers().kill(p.args().getFirst(), sig, p.flag("all"));
         return 0;
     }
 }

@@ -3,29 +3,44 @@ package io.jvmvisor.runtime;
 import io.jvmvisor.runtime.state.StoreException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code list}: all containers under --root, as a table (runc's columns) or JSON. */
-@Command(name = "list", aliases = "ls", description = "lists containers started by jvmvisor with the given root")
-public final class ListCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Option(names = {"--format", "-f"}, defaultValue = "table", description = "select one of: table or json (default: \"table\")")
-    String format;
-
-    @Option(names = {"--quiet", "-q"}, description = "display only container IDs")
-    boolean quiet;
+final class ListCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "lists containers started by jvmvisor with the given root";
+    }
 
     @Override
-    public Integer call() throws CliException {
+    public String usage() {
+        return "";
+    }
+
+    @Override
+    public int minArgs() {
+        return 0;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 0;
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .value("select one of: table or json", "table", "format", "f")
+                .flag("display only container IDs", "quiet", "q");
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        String format = p.value("format");
+        boolean quiet = p.flag("quiet");
         if (!format.equals("table") && !format.equals("json")) {
             throw new CliException("invalid format option");
         }
-        Containers c = parent.containers();
+        Containers c = g.containers();
         List<ContainerView> views = new ArrayList<>();
         try {
             for (String id : c.store().ids()) {
@@ -41,7 +56,7 @@ public final class ListCommand implements Callable<Integer> {
         if (quiet) {
             views.forEach(v -> System.out.println(v.id()));
         } else if (format.equals("json")) {
-            System.out.println(views.isEmpty() ? "null" : Json.compact(views));
+            System.out.println(views.isEmpty() ? "null" : Json.list(views));
         } else {
             System.out.print(table(views));
         }

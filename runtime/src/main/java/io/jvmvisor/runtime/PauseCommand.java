@@ -1,22 +1,35 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
-/** {@code pause}: pauses the container's VM. */
-@Command(name = "pause", description = "pause suspends all processes inside the container")
-public final class PauseCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
+/** {@code pause}: pause suspends all processes inside the container. */
+final class PauseCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "pause suspends all processes inside the container";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        parent.containers().pause(id, true);
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        g.containers().pause(p.args().getFirst(), true);
         return 0;
     }
 }

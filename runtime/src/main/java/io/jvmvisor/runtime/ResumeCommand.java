@@ -1,22 +1,35 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
-/** {@code resume}: resumes a paused container's VM. */
-@Command(name = "resume", description = "resumes all processes that have been previously paused")
-public final class ResumeCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
+/** {@code resume}: resumes all processes that have been previously paused. */
+final class ResumeCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "resumes all processes that have been previously paused";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        parent.containers().pause(id, false);
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        g.containers().pause(p.args().getFirst(), false);
         return 0;
     }
 }

@@ -5,22 +5,40 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code spec}: writes a starting config.json into the bundle; never overwrites one. */
-@Command(name = "spec", description = "create a new specification file")
-public final class SpecCommand implements Callable<Integer> {
-    @Option(names = {"--bundle", "-b"}, defaultValue = ".", description = "path to the root of the bundle directory")
-    Path bundle;
-
-    @Option(names = "--rootless", description = "generate a configuration for a rootless container (not supported)")
-    boolean rootless;
+final class SpecCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "create a new specification file";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        if (rootless) {
+    public String usage() {
+        return "";
+    }
+
+    @Override
+    public int minArgs() {
+        return 0;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 0;
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .value("path to the root of the bundle directory", ".", "bundle", "b")
+                .flag("generate a configuration for a rootless container (not supported)", "rootless");
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        Path bundle = Path.of(p.value("bundle"));
+        if (p.flag("rootless")) {
             throw new CliException("--rootless is not supported: jvmvisor runs containers as root in a VM");
         }
         if (!Files.isDirectory(bundle)) {

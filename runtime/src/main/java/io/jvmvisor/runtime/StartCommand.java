@@ -1,22 +1,35 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
-/** {@code start}: runs the process of a created container. */
-@Command(name = "start", description = "executes the user defined process in a created container")
-public final class StartCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
+/** {@code start}: executes the user defined process in a created container. */
+final class StartCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "executes the user defined process in a created container";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        parent.containers().start(id);
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        g.containers().start(p.args().getFirst());
         return 0;
     }
 }

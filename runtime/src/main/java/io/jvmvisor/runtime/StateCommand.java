@@ -1,23 +1,36 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-
-/** {@code state}: prints the container's state JSON, as runc does. */
-@Command(name = "state", description = "output the state of a container")
-public final class StateCommand implements Callable<Integer> {
-    @ParentCommand
-    JvmvisorCommand parent;
-
-    @Parameters(index = "0", paramLabel = "<container-id>")
-    String id;
+/** {@code state}: output the state of a container. */
+final class StateCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "output the state of a container";
+    }
 
     @Override
-    public Integer call() throws CliException {
-        Containers c = parent.containers();
-        System.out.println(Json.pretty(c.view(c.find(id)), 2));
+    public String usage() {
+        return "<container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return 1;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        Containers c = g.containers();
+        System.out.println(Json.state(c.view(c.find(p.args().getFirst()))));
         return 0;
     }
 }

@@ -1,34 +1,45 @@
 package io.jvmvisor.runtime;
 
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.IVersionProvider;
-
 /** {@code version} (and {@code --version}): like runc's version lines. */
-@Command(name = "version", description = "print the version")
-public final class VersionCommand implements Callable<Integer> {
+final class VersionCommand implements CliCommand {
     /** The jvmvisor version. */
-    public static final String VERSION = "0.1.0";
+    static final String VERSION = "0.1.0";
 
-    /** The lines printed. */
-    public static String[] lines() {
-        return new String[] {"jvmvisor version " + VERSION, "spec: " + Containers.OCI_VERSION,
-                "java: " + Runtime.version()};
+    /** Prints the version lines. */
+    static void print() {
+        System.out.println("jvmvisor version " + VERSION);
+        System.out.println("spec: " + Containers.OCI_VERSION);
+        System.out.println("java: " + System.getProperty("java.runtime.version"));
     }
 
     @Override
-    public Integer call() {
-        for (String l : lines()) {
-            System.out.println(l);
-        }
+    public String description() {
+        return "print the version";
+    }
+
+    @Override
+    public String usage() {
+        return "";
+    }
+
+    @Override
+    public int minArgs() {
         return 0;
     }
 
-    /** For picocli's --version. */
-    public static final class Provider implements IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return lines();
-        }
+    @Override
+    public int maxArgs() {
+        return 0;
+    }
+
+    @Override
+    public Options options() {
+        return new Options();
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) {
+        print();
+        return 0;
     }
 }

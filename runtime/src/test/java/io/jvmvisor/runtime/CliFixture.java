@@ -112,7 +112,7 @@ final class CliFixture {
         while (System.nanoTime() < deadline) {
             Result r = run("state", id);
             last = r.out() + r.err();
-            if (r.code() == 0 && Json.MAPPER.readTree(r.out()).get("status").asText().equals(status)) {
+            if (r.code() == 0 && Json.mapper().readTree(r.out()).get("status").asText().equals(status)) {
                 return;
             }
             Thread.sleep(200);

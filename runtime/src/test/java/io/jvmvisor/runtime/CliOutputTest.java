@@ -67,7 +67,7 @@ class CliOutputTest {
     void featuresIsTheOciDocument() throws Exception {
         Result r = run("features");
         assertEquals(0, r.code());
-        JsonNode n = Json.MAPPER.readTree(r.out());
+        JsonNode n = Json.mapper().readTree(r.out());
         assertEquals("1.0.0", n.get("ociVersionMin").asText());
         assertEquals("1.2.0", n.get("ociVersionMax").asText());
         assertTrue(n.get("hooks").toString().contains("poststop"));
@@ -103,7 +103,7 @@ class CliOutputTest {
         assertEquals(1, r.code());
         assertEquals("jvmvisor: config.json: no such file in bundle " + bundle + "\n", r.err());
         assertEquals("config.json: no such file in bundle " + bundle,
-                Json.MAPPER.readTree(Files.readAllLines(log).getLast()).get("msg").asText());
+                Json.mapper().readTree(Files.readAllLines(log).getLast()).get("msg").asText());
         assertTrue(!Files.exists(root.resolve("c1")));
     }
 }

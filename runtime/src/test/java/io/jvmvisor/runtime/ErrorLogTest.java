@@ -26,7 +26,7 @@ class ErrorLogTest {
         assertEquals("jvmvisor: container with id exists: \"x\"\n\n", err.toString(StandardCharsets.UTF_8));
         List<String> lines = Files.readAllLines(file);
         assertEquals(1, lines.size());
-        JsonNode n = Json.MAPPER.readTree(lines.getFirst());
+        JsonNode n = Json.mapper().readTree(lines.getFirst());
         assertEquals("error", n.get("level").asText());
         assertEquals("container with id exists: \"x\"\n", n.get("msg").asText());
         assertTrue(n.get("time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z"), n.toString());

@@ -1,6 +1,5 @@
 package io.jvmvisor.runtime.state;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -36,8 +35,6 @@ public final class StateStore {
     private static final String LOCK_FILE = ".lock";
     /** runc's rule for container IDs. */
     private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path root;
 
@@ -90,7 +87,7 @@ public final class StateStore {
         Path dir = dir(record.id());
         Path tmp = dir.resolve(STATE_FILE + ".tmp");
         try {
-            Files.write(tmp, JSON.writeValueAsBytes(record));
+            Files.write(tmp, RecordJson.write(record));
             move(tmp, dir.resolve(STATE_FILE));
         } catch (IOException e) {
             throw new StoreException(StoreException.Kind.IO, "cannot write " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
@@ -108,7 +105,7 @@ public final class StateStore {
             throw new StoreException(StoreException.Kind.NOT_FOUND, "container does not exist");
         }
         try {
-            return JSON.readValue(Files.readAllBytes(dir.resolve(STATE_FILE)), ContainerRecord.class);
+            return RecordJson.readRecord(Files.readAllBytes(dir.resolve(STATE_FILE)));
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
@@ -119,7 +116,7 @@ public final class StateStore {
     /** The shim's exit record, or null if it wrote none. */
     public ExitRecord readExit(String id) {
         try {
-            return JSON.readValue(Files.readAllBytes(dir(id).resolve(EXIT_FILE)), ExitRecord.class);
+            return RecordJson.readExit(Files.readAllBytes(dir(id).resolve(EXIT_FILE)));
         } catch (IOException e) {
             return null;
         }

@@ -1,0 +1,176 @@
+package io.jvmvisor.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmvisor.testbundles.TestBundles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers in real micro-VMs (QEMU under TCG here) driven through
+ * {@code bin/jvmvisor}: output, exit codes, the create/start/state/kill/delete
+ * walk, and that nothing is left behind.
+ */
+class CliLifecycleIT {
+    @TempDir
+    static Path work;
+    static CliFixture cli;
+    static final List<String> ids = new ArrayList<>();
+
+    @BeforeAll
+    static void probe() {
+        cli = new CliFixture(work);
+        cli.vmUnavailable().ifPresent(why -> Assumptions.abort("no micro-VM can boot here: " + why));
+    }
+
+    @AfterAll
+    static void deleteAll() throws Exception {
+        if (cli != null) {
+            for (String id : ids) {
+                cli.run("delete", "--force", id);
+            }
+        }
+    }
+
+    private static String id(String what) {
+        String id = CliFixture.id(what);
+        ids.add(id);
+        return id;
+    }
+
+    private static Path exitCodeBundle(int code) {
+        return TestBundles.create("exit-code", work.resolve("code" + code), c -> {
+            ArrayNode env = (ArrayNode) c.get("process").get("env");
+            for (int i = env.size() - 1; i >= 0; i--) {
+                if (env.get(i).asText().startsWith("CODE=")) {
+                    env.remove(i);
+                }
+            }
+            env.add("CODE=" + code);
+        });
+    }
+
+    @Test
+    void runHelloPrintsItsOutput() throws Exception {
+        Path bundle = TestBundles.create("hello", work.resolve("hello"));
+        String id = id("hello");
+        CliFixture.Result r = cli.run("run", "--bundle", bundle.toString(), id);
+        assertEquals(0, r.code(), r.err());
+        assertEquals(TestBundles.HELLO_OUTPUT + "\n", r.out());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void runExitsWithTheContainersStatus() throws Exception {
+        for (int code : new int[] {0, 1, 42}) {
+            String id = id("exit" + code);
+            CliFixture.Result r = cli.run("run", "-b", exitCodeBundle(code).toString(), id);
+            assertEquals(code, r.code(), "exit " + code + ": " + r.err());
+            cli.assertNothingLeft(id);
+        }
+    }
+
+    @Test
+    void stdoutAndStderrStaySeparate() throws Exception {
+        Path bundle = TestBundles.create("hello", work.resolve("split"),
+                c -> TestBundles.args(c, "sh", "-c", "echo to-out; echo to-err >&2"));
+        String id = id("split");
+        CliFixture.Result r = cli.run("run", "-b", bundle.toString(), id);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("to-out\n", r.out());
+        assertEquals("to-err\n", r.err());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void killNineGives137() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("sleep9"));
+        String id = id("kill9");
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        cli.awaitStatus(id, "running", 180);
+        assertEquals(0, cli.run("kill", id, "KILL").code());
+        CliFixture.Result r = run.await(60);
+        assertEquals(137, r.code(), r.err());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void createStartStateKillDelete() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("walk"));
+        String id = id("walk");
+        Path pidFile = work.resolve(id + ".pid");
+        CliFixture.Result created = cli.run("create", "-b", bundle.toString(), "--pid-file", pidFile.toString(), id);
+        assertEquals(0, created.code(), created.err());
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        assertTrue(ProcessHandle.of(pid).isPresent(), "the pid file names a live process");
+
+        JsonNode state = Json.mapper().readTree(cli.run("state", id).out());
+        assertEquals("created", state.get("status").asText());
+        assertEquals(pid, state.get("pid").asLong());
+        assertEquals(id, state.get("id").asText());
+        assertEquals(bundle.toString(), state.get("bundle").asText());
+        assertEquals(bundle.resolve("rootfs").toString(), state.get("rootfs").asText());
+        assertEquals("1.2.0", state.get("ociVersion").asText());
+        assertTrue(state.has("created") && state.has("owner"), state.toString());
+
+        CliFixture.Result dup = cli.run("create", "-b", bundle.toString(), id);
+        assertEquals(1, dup.code());
+        assertEquals("jvmvisor: container with id exists: " + id, dup.errorLine());
+
+        assertEquals("jvmvisor: unknown signal \"SIGNOPE\"", cli.run("kill", id, "SIGNOPE").errorLine());
+
+        assertEquals(0, cli.run("start", id).code());
+        for (int i = 0; i < 5; i++) {
+            assertEquals("running", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
+        }
+        assertEquals("jvmvisor: cannot start an already running container", cli.run("start", id).errorLine());
+        assertEquals("jvmvisor: cannot delete container " + id + " that is not stopped: running",
+                cli.run("delete", id).errorLine());
+        CliFixture.Result list = cli.run("list");
+        assertTrue(list.out().lines().anyMatch(l -> l.startsWith(id + " ") && l.contains(" running ")), list.out());
+
+        assertEquals(0, cli.run("kill", id).code());
+        cli.awaitStatus(id, "stopped", 60);
+        assertEquals(0, Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong());
+        assertEquals("jvmvisor: cannot start a container that has stopped", cli.run("start", id).errorLine());
+        assertEquals("jvmvisor: container not running", cli.run("kill", id).errorLine());
+        assertEquals(0, cli.run("delete", id).code());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void forceDeleteOfARunningContainer() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("force"));
+        String id = id("force");
+        assertEquals(0, cli.run("run", "-d", "-b", bundle.toString(), id).code());
+        cli.awaitStatus(id, "running", 60);
+        assertEquals(0, cli.run("delete", "--force", id).code());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void hooksSeeTheState() throws Exception {
+        Path bundle = TestBundles.create("hooks", work.resolve("hooks"));
+        String id = id("hooks");
+        CliFixture.Result r = cli.run("run", "-b", bundle.toString(), id);
+        assertEquals(0, r.code(), r.err());
+        assertEquals("hooked\n", r.out());
+        for (String h : List.of("prestart", "createRuntime", "poststart", "poststop")) {
+            ObjectNode s = (ObjectNode) Json.mapper().readTree(bundle.resolve("hook-" + h + ".json").toFile());
+            assertEquals(id, s.get("id").asText(), h);
+            assertEquals(bundle.toString(), s.get("bundle").asText(), h);
+        }
+        cli.assertNothingLeft(id);
+    }
+}
