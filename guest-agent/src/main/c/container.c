@@ -326,17 +326,24 @@ void rpc_remove_container(struct call *c, const ProtobufCMessage *req)
     }
     int sig = SIGKILL;
     container_for_each_pid(ctr, kill_pid, &sig);
-    for (struct proc *p = ctr->procs; p; p = p->next) {
-        if (p->exited)
-            continue;
-        kill(p->pid, SIGKILL);
+    for (struct proc *p = ctr->procs; p; p = p->next)
+        if (!p->exited)
+            kill(p->pid, SIGKILL);
+    /* Reap in any order: a dying pid-namespace init only becomes waitable
+     * once the agent has reaped the execs it started in that namespace. */
+    for (;;) {
+        bool alive = false;
+        for (struct proc *p = ctr->procs; p; p = p->next)
+            alive = alive || !p->exited;
+        if (!alive)
+            break;
         int status;
-        pid_t w;
-        do
-            w = waitpid(p->pid, &status, 0);
-        while (w < 0 && errno == EINTR);
-        if (w == p->pid)
-            process_reaped(w, status);
+        pid_t w = waitpid(-1, &status, 0);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        process_reaped(w, status);
     }
     *pp = ctr->next;
     close_fdp(&ctr->start_fd);
