@@ -154,7 +154,9 @@ final class Shim {
         try {
             client = AgentClient.connect(args.id(), started.agentSocket(), Duration.ofSeconds(timeout), started::isAlive);
         } catch (AgentClient.AgentException e) {
-            throw new AgentClient.AgentException(e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
+            String panic = started.consoleLine("Kernel panic");
+            throw new AgentClient.AgentException((panic != null ? "the guest kernel panicked: " + panic.trim() + "; " : "")
+                    + e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
         }
         agent = client;
         cleanup.push("close the agent connection", client::close);

@@ -76,6 +76,16 @@ final class ConsoleLog {
         }
     }
 
+    /** The first kept line containing {@code needle}, or null. */
+    synchronized String find(String needle) {
+        for (String l : tail) {
+            if (l.contains(needle)) {
+                return l;
+            }
+        }
+        return partial.indexOf(needle) >= 0 ? partial.toString() : null;
+    }
+
     synchronized String tail(int lines) {
         StringBuilder b = new StringBuilder();
         int skip = Math.max(0, tail.size() - lines);

@@ -57,6 +57,14 @@ final class QemuVm implements Vm {
     }
 
     @Override
+    public String consoleLine(String needle) {
+        if (!process.isAlive()) {
+            console.drain(500);
+        }
+        return console.find(needle);
+    }
+
+    @Override
     public void pause() throws IOException {
         QmpClient.execute(config.qmpSocket(), "stop");
     }

@@ -24,6 +24,9 @@ public interface Vm {
     /** The last lines of the guest console, for error messages. */
     String consoleTail(int lines);
 
+    /** The first recent console line containing {@code needle} ("Kernel panic"), or null. */
+    String consoleLine(String needle);
+
     /** Stops the vCPUs (pause). */
     void pause() throws IOException;
 

@@ -33,7 +33,7 @@ class QemuCommandLineTest {
         assertEquals("300M", after(argv, "-m"));
         assertEquals("/k/vmlinux", after(argv, "-kernel"));
         assertEquals("/k/initramfs.cpio", after(argv, "-initrd"));
-        assertEquals("console=ttyS0 reboot=t panic=-1 quiet jvmvisor.rootfs=rootfs", after(argv, "-append"));
+        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check quiet jvmvisor.rootfs=rootfs", after(argv, "-append"));
         assertEquals("stdio", after(argv, "-serial"));
         assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough", after(argv, "-fsdev"));
         assertEquals("virtio-9p-device,fsdev=fs0,mount_tag=rootfs", after(argv, "-device"));
