@@ -122,6 +122,9 @@ public final class Containers {
     /** {@code kill}: a signal to the container's init (or all its processes). */
     public void kill(String id, int signal, boolean all) throws CliException {
         Found f = find(id);
+        if (all && f.status() instanceof Status.Stopped) {
+            return; // runc: nothing left to signal is not an error with --all
+        }
         try {
             f.status().checkKill();
         } catch (IllegalTransitionException e) {

@@ -16,6 +16,7 @@ public final class Main {
     static {
         COMMANDS.put("create", CreateCommand::new);
         COMMANDS.put("delete", DeleteCommand::new);
+        COMMANDS.put("exec", ExecCommand::new);
         COMMANDS.put("features", FeaturesCommand::new);
         COMMANDS.put("kill", KillCommand::new);
         COMMANDS.put("list", ListCommand::new);
@@ -68,7 +69,7 @@ public final class Main {
         CliCommand command = factory.get();
         Options options = command.options().flag("show help", "help", "h");
         try {
-            Options.Parsed parsed = options.parse(rest.toArray(String[]::new), 1, false);
+            Options.Parsed parsed = options.parse(rest.toArray(String[]::new), 1, true);
             if (parsed.flag("help")) {
                 System.out.print(commandHelp(name, command, options));
                 return 0;

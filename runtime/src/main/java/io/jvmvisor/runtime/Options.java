@@ -14,8 +14,11 @@ import java.util.Map;
  * docker/containerd step, and reflective parsers cost it most of its start-up.)
  */
 final class Options {
+    /** Separates the values of a repeated option. */
+    static final String SEP = "\u0000";
+
     /** One flag. */
-    record Option(List<String> names, boolean takesValue, String defaultValue, String help) {
+    record Option(List<String> names, boolean takesValue, boolean repeatable, String defaultValue, String help) {
     }
 
     /** Parsed flags and positional arguments. */
@@ -23,6 +26,12 @@ final class Options {
         /** The value of a valued option (its default if absent), by its first name. */
         String value(String name) {
             return values.get(name);
+        }
+
+        /** All values of a repeatable option, in order (empty if absent). */
+        List<String> all(String name) {
+            String v = values.get(name);
+            return v == null ? List.of() : List.of(v.split(SEP));
         }
 
         /** Whether a boolean flag was given (and not as =false). */
@@ -36,12 +45,17 @@ final class Options {
 
     /** Declares a boolean flag; its key is its first name. */
     Options flag(String help, String... names) {
-        return add(new Option(List.of(names), false, "false", help));
+        return add(new Option(List.of(names), false, false, "false", help));
     }
 
     /** Declares a flag with a value; its key is its first name. */
     Options value(String help, String defaultValue, String... names) {
-        return add(new Option(List.of(names), true, defaultValue, help));
+        return add(new Option(List.of(names), true, false, defaultValue, help));
+    }
+
+    /** Declares a flag that may be given several times ({@code -e A=1 -e B=2}). */
+    Options repeatable(String help, String... names) {
+        return add(new Option(List.of(names), true, true, null, help));
     }
 
     private Options add(Option o) {
@@ -94,7 +108,8 @@ final class Options {
                     }
                     inline = args[++i];
                 }
-                values.put(key, inline);
+                String before = values.get(key);
+                values.put(key, o.repeatable() && before != null ? before + SEP + inline : inline);
             } else {
                 if (inline != null && !inline.equals("true") && !inline.equals("false")) {
                     throw new CliException("invalid boolean value \"" + inline + "\" for -" + name);

@@ -36,11 +36,21 @@ class CliLifecycleIT {
 
     @AfterAll
     static void deleteAll() throws Exception {
-        if (cli != null) {
+        if (cli != null && cli.vmUnavailable().isEmpty()) {
             for (String id : ids) {
                 cli.run("delete", "--force", id);
             }
+            try (var left = Files.list(cli.root)) {
+                assertEquals(List.of(), left.toList(), "state dirs remain under the root");
+            }
+            cli.assertNoProcessMentions(cli.root.toString());
         }
+    }
+
+    /** A process that exits 143 on SIGTERM (a plain sleep as PID 1 ignores TERM, with runc too). */
+    private static Path termBundle(String name) {
+        return TestBundles.create("sleep", work.resolve(name),
+                c -> TestBundles.args(c, "sh", "-c", "trap 'exit 143' TERM; while true; do sleep 1; done"));
     }
 
     private static String id(String what) {
@@ -107,7 +117,7 @@ class CliLifecycleIT {
 
     @Test
     void createStartStateKillDelete() throws Exception {
-        Path bundle = TestBundles.create("sleep", work.resolve("walk"));
+        Path bundle = termBundle("walk");
         String id = id("walk");
         Path pidFile = work.resolve(id + ".pid");
         CliFixture.Result created = cli.run("create", "-b", bundle.toString(), "--pid-file", pidFile.toString(), id);
@@ -142,6 +152,7 @@ class CliLifecycleIT {
 
         assertEquals(0, cli.run("kill", id).code());
         cli.awaitStatus(id, "stopped", 60);
+        assertEquals(0, cli.run("kill", "--all", id, "KILL").code(), "kill --all of a stopped container succeeds, as in runc");
         assertEquals(0, Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong());
         assertEquals("jvmvisor: cannot start a container that has stopped", cli.run("start", id).errorLine());
         assertEquals("jvmvisor: container not running", cli.run("kill", id).errorLine());

@@ -1,0 +1,137 @@
+package io.jvmvisor.runtime;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jvmvisor.oci.Spec;
+import io.jvmvisor.oci.SpecException;
+import io.jvmvisor.oci.SpecLoader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * {@code exec}: runs a new process in a running container. The CLI process
+ * is the process's stand-in on the host: its stdio is the process's (the shim
+ * opens /proc/PID/fd/0-2), its PID goes to --pid-file, and it exits with the
+ * process's status. With {@code --detach} a copy of the CLI is left running as
+ * that stand-in (containerd waits on it) and this one returns once the process started.
+ */
+final class ExecCommand implements CliCommand {
+    @Override
+    public String description() {
+        return "execute new process inside the container";
+    }
+
+    @Override
+    public String usage() {
+        return "<container-id> <command> [command options]  ||  -p process.json <container-id>";
+    }
+
+    @Override
+    public int minArgs() {
+        return 1;
+    }
+
+    @Override
+    public int maxArgs() {
+        return Integer.MAX_VALUE;
+    }
+
+    @Override
+    public Options options() {
+        return new Options()
+                .value("path to an AF_UNIX socket which will receive the console's pseudoterminal master", null, "console-socket")
+                .value("current working directory in the container", null, "cwd")
+                .repeatable("set environment variables (NAME=value; repeat the flag)", "env", "e")
+                .flag("allocate a pseudo-TTY", "tty", "t")
+                .value("UID (format: <uid>[:<gid>])", null, "user", "u")
+                .value("additional gids (comma-separated)", null, "additional-gids", "g")
+                .value("path to the process.json", null, "process", "p")
+                .flag("detach from the container's process", "detach", "d")
+                .value("specify the file to write the process id to", null, "pid-file")
+                .value("accepted for runc compatibility", null, "process-label")
+                .value("accepted for runc compatibility", null, "apparmor")
+                .flag("accepted for runc compatibility", "no-new-privs")
+                .value("accepted for runc compatibility", null, "cap", "c")
+                .value("Pass N additional file descriptors (jvmvisor: 0 only)", "0", "preserve-fds")
+                .value("accepted for runc compatibility", null, "cgroup")
+                .flag("accepted for runc compatibility", "ignore-paused");
+    }
+
+    @Override
+    public int call(Global g, Options.Parsed p) throws CliException {
+        String id = p.args().getFirst();
+        Containers containers = g.containers();
+        Containers.Found found = containers.find(id);
+        if (found.status() instanceof io.jvmvisor.runtime.state.Status.Stopped) {
+            throw new CliException("cannot exec in a stopped container");
+        }
+        JsonNode process = process(p, found);
+        if (!"0".equals(p.value("preserve-fds"))) {
+            throw new CliException("--preserve-fds is not supported by jvmvisor (the process runs in a VM)");
+        }
+        boolean terminal = process.path("terminal").asBoolean(false);
+        if (terminal && p.value("console-socket") == null) {
+            throw new CliException("cannot allocate tty if jvmvisor will detach without setting console socket");
+        }
+        String waiterReady = System.getenv(ExecStandIn.READY_ENV);
+        if (p.flag("detach") && waiterReady == null) {
+            return ExecStandIn.spawn(g, id, p);
+        }
+        return new ExecStandIn(containers, id, process, p.value("console-socket"),
+                p.value("pid-file") == null ? null : Path.of(p.value("pid-file")),
+                waiterReady == null ? null : Path.of(waiterReady)).run();
+    }
+
+    /** The process to run: --process's file, or the container's process with the command and flags given. */
+    private static JsonNode process(Options.Parsed p, Containers.Found found) throws CliException {
+        String file = p.value("process");
+        if (file != null) {
+            try {
+                return Json.mapper().readTree(Files.readAllBytes(Path.of(file)));
+            } catch (IOException e) {
+                throw new CliException("cannot read process file " + file + ": " + e.getMessage());
+            }
+        }
+        List<String> command = p.args().subList(1, p.args().size());
+        if (command.isEmpty()) {
+            throw new CliException("exec: no command given (give <command> after the container id, or --process)");
+        }
+        Spec spec;
+        try {
+            spec = SpecLoader.parse(Path.of(found.record().bundle()));
+        } catch (SpecException e) {
+            throw new CliException(e.getMessage());
+        }
+        ObjectNode proc = Json.mapper().valueToTree(spec.process());
+        proc.put("terminal", p.flag("tty"));
+        ArrayNode args = proc.putArray("args");
+        command.forEach(args::add);
+        if (!p.all("env").isEmpty()) {
+            ArrayNode env = proc.has("env") ? (ArrayNode) proc.get("env") : proc.putArray("env");
+            p.all("env").forEach(env::add);
+        }
+        if (p.value("cwd") != null) {
+            proc.put("cwd", p.value("cwd"));
+        }
+        if (p.value("user") != null) {
+            String[] ug = p.value("user").split(":", 2);
+            ObjectNode user = proc.putObject("user");
+            try {
+                user.put("uid", Long.parseLong(ug[0]));
+                user.put("gid", ug.length > 1 ? Long.parseLong(ug[1]) : 0);
+                if (p.value("additional-gids") != null) {
+                    ArrayNode gids = user.putArray("additionalGids");
+                    for (String gid : p.value("additional-gids").split(",")) {
+                        gids.add(Long.parseLong(gid.trim()));
+                    }
+                }
+            } catch (NumberFormatException e) {
+                throw new CliException("invalid --user " + p.value("user") + " (format: <uid>[:<gid>], numeric)");
+            }
+        }
+        return proc;
+    }
+}
