@@ -180,6 +180,14 @@ static int mount_one(const char *root, const Mount *m, char *msg)
     return 0;
 }
 
+static bool is_mount_point(const char *path)
+{
+    char parent[PATH_MAX];
+    struct stat st, pst;
+    snprintf(parent, sizeof parent, "%s/..", path);
+    return stat(path, &st) == 0 && stat(parent, &pst) == 0 && (st.st_dev != pst.st_dev || st.st_ino == pst.st_ino);
+}
+
 static int mount_shares(const ContainerSpec *spec, char *msg)
 {
     for (size_t i = 0; i < spec->n_shares; i++) {
@@ -188,8 +196,12 @@ static int mount_shares(const ContainerSpec *spec, char *msg)
         if (r < 0)
             return fail(msg, -r, "share %s: cannot create %s", s->tag, s->mount_point);
         if (mount(s->tag, s->mount_point, "9p", s->readonly ? MS_RDONLY : 0,
-                  "trans=virtio,version=9p2000.L,msize=262144") < 0 && errno != EBUSY)
-            return fail(msg, errno, "share %s: cannot mount it on %s", s->tag, s->mount_point);
+                  "trans=virtio,version=9p2000.L,msize=262144") == 0)
+            continue;
+        /* a virtio-9p tag mounts once per guest: busy is fine if it is mounted there already */
+        if (errno == EBUSY && is_mount_point(s->mount_point))
+            continue;
+        return fail(msg, errno, "share %s: cannot mount it on %s", s->tag, s->mount_point);
     }
     return 0;
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.jvmvisor.agent.v1.ContainerSpec;
 import io.jvmvisor.agent.v1.ListProcessesRequest;
 import io.jvmvisor.agent.v1.OutputStream;
-import io.jvmvisor.agent.v1.Process;
 import io.jvmvisor.agent.v1.ProcessInfo;
 import io.jvmvisor.agent.v1.WaitProcessResponse;
 import io.jvmvisor.testbundles.TestBundles;
@@ -16,12 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Containers run by the agent as runc runs them: output, exit codes,
