@@ -173,4 +173,21 @@ public class ContainerTest extends ContainerTestBase {
             assertEquals("container-" + i + "\njvmvisor-test\n", runs.get(i).join());
         }
     }
+
+    /** Figures for the report: one hello container, create to remove, over this target's channel. */
+    @Test
+    void lifecycleLatency() {
+        ContainerSpec s = spec("hello");
+        long[] ns = new long[10];
+        for (int i = 0; i < ns.length; i++) {
+            long t0 = System.nanoTime();
+            String out = ctr.run("lat" + i, s);
+            ctr.remove("lat" + i);
+            ns[i] = System.nanoTime() - t0;
+            assertEquals(TestBundles.HELLO_OUTPUT + "\n", out);
+        }
+        java.util.Arrays.sort(ns);
+        System.out.printf("container create+start+read+wait+remove over %s: median %.1f ms, min %.1f ms, max %.1f ms%n",
+                agent.target().channel(), ns[ns.length / 2] / 1e6, ns[0] / 1e6, ns[ns.length - 1] / 1e6);
+    }
 }
