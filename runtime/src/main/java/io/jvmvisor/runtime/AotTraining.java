@@ -1,6 +1,17 @@
 package io.jvmvisor.runtime;
 
 import io.jvmvisor.runtime.state.ContainerRecord;
+import io.jvmvisor.runtime.state.ProcStat;
+import io.jvmvisor.shim.control.ControlClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import io.jvmvisor.runtime.state.StateStore;
 import io.jvmvisor.runtime.state.StoreException;
 import java.io.IOException;
@@ -21,6 +32,29 @@ public final class AotTraining {
     private AotTraining() {
     }
 
+    /**
+     * A stand-in for a running container's shim on its control socket: answers
+     * every request with "running", so the CLI's live-state path is trained too.
+     */
+    private static Thread fakeShim(Path socket) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        return Thread.ofPlatform().daemon().start(() -> {
+            try (server) {
+                while (!Thread.currentThread().isInterrupted()) {
+                    try (SocketChannel c = server.accept()) {
+                        BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c),
+                                StandardCharsets.UTF_8));
+                        in.readLine();
+                        c.write(ByteBuffer.wrap("{\"ok\":true,\"status\":\"running\"}\n".getBytes(StandardCharsets.UTF_8)));
+                    }
+                }
+            } catch (IOException e) {
+                // training over
+            }
+        });
+    }
+
     public static void main(String[] args) throws IOException, StoreException {
         Path tmp = Files.createTempDirectory("jvmvisor-aot");
         PrintStream out = System.out;
@@ -31,8 +65,13 @@ public final class AotTraining {
         try {
             String root = tmp.resolve("root").toString();
             Path bundle = Files.createDirectories(tmp.resolve("bundle"));
-            new StateStore(Path.of(root)).create(new ContainerRecord("stopped", bundle.toString(),
+            StateStore store = new StateStore(Path.of(root));
+            store.create(new ContainerRecord("stopped", bundle.toString(),
                     bundle.resolve("rootfs").toString(), "2026-01-01T00:00:00Z", "root", Map.of("a", "b"), 1, 1));
+            long self = ProcessHandle.current().pid();
+            Path live = store.create(new ContainerRecord("live", bundle.toString(), bundle.resolve("rootfs").toString(),
+                    "2026-01-01T00:00:00Z", "root", Map.of(), self, ProcStat.startTime(self)));
+            Thread shim = fakeShim(live.resolve(ControlClient.SOCKET_NAME));
             for (int i = 0; i < 3; i++) {
                 Main.run("--help");
                 Main.run("version");
@@ -44,6 +83,8 @@ public final class AotTraining {
                         "create", "--bundle", bundle.toString(), "--pid-file", tmp.resolve("pid").toString(), "x");
                 Main.run("--root", root, "state", "missing");
                 Main.run("--root", root, "state", "stopped");
+                Main.run("--root", root, "state", "live");
+                Main.run("--root", root, "kill", "live", "TERM");
                 Main.run("--root", root, "list");
                 Main.run("--root", root, "list", "--format", "json");
                 Main.run("--root", root, "kill", "stopped", "KILL");
@@ -53,6 +94,7 @@ public final class AotTraining {
                 Main.run("--root", root, "delete", "--force", "missing");
                 Files.deleteIfExists(bundle.resolve("config.json"));
             }
+            shim.interrupt();
         } finally {
             System.setOut(out);
             System.setErr(err);
