@@ -167,6 +167,60 @@ class ShimIT {
     }
 
     @Test
+    void bindMountsReachTheGuestOverNinePAndTmpfsIsMounted() throws Exception {
+        Path bundle = TestBundles.create("mounts", dir);
+        ShimFixture s = created("mounts", bundle);
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertEquals(0, s.awaitExit(), s.stderr() + s.shimLog());
+        String out = s.stdout();
+        assertTrue(out.contains("written on the host"), out);
+        assertTrue(out.contains("/mnt/tmp tmpfs"), out);
+        assertTrue(out.contains("/mnt/shared 9p"), out);
+        assertEquals("from-guest\n", Files.readString(bundle.resolve("shared/from-guest.txt")));
+    }
+
+    @Test
+    void readonlyRoot() throws Exception {
+        // the bundle writes to /tmp, which a read-only root needs as a tmpfs (as with runc)
+        ShimFixture s = created("ro", TestBundles.create("readonly-root", dir, c -> ((com.fasterxml.jackson.databind.node.ArrayNode) c.get("mounts"))
+                .addObject().put("destination", "/tmp").put("type", "tmpfs").put("source", "tmpfs")));
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        int status = s.awaitExit();
+        String out = s.stdout() + s.stderr();
+        assertTrue(out.contains("read-only"), out);
+        assertEquals(0, status, out);
+        assertTrue(out.contains("tmp-writable"), out);
+    }
+
+    @Test
+    void execUsesTheCallersStdioAndReportsItsExit() throws Exception {
+        ShimFixture s = created("exec", TestBundles.create("sleep", dir));
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        Path in = Files.writeString(dir.resolve("exec.in"), "fed through stdin\n");
+        Path out = dir.resolve("exec.out");
+        Path err = dir.resolve("exec.err");
+        Process holder = new ProcessBuilder("sleep", "60").redirectInput(in.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try (var c = io.jvmvisor.shim.control.ControlClient.connect(s.stateDir)) {
+            var process = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    "{\"args\": [\"sh\", \"-c\", \"cat; echo to-err >&2; exit 5\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
+            ControlResponse started = c.call(ControlRequest.exec("e1", process, holder.pid(), null));
+            assertTrue(started.ok(), started.error());
+            assertTrue(started.pid() > 1);
+            ControlResponse exited = c.next();
+            assertEquals(5, exited.exitStatus());
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+        assertEquals("fed through stdin\n", Files.readString(out));
+        assertEquals("to-err\n", Files.readString(err));
+        var ps = s.call(ControlRequest.of(ControlRequest.Op.PS));
+        assertTrue(ps.ok() && ps.data().toString().contains("sleep"), String.valueOf(ps));
+        assertTrue(s.call(ControlRequest.kill(9, false)).ok());
+        assertEquals(137, s.awaitExit(), s.shimLog());
+    }
+
+    @Test
     void failedCreateSaysWhyAndLeavesNothing() throws Exception {
         Path bundle = TestBundles.create("hello", dir.resolve("bad"), c -> TestBundles.args(c, "nope"));
         ShimFixture s = start("bad", bundle);
