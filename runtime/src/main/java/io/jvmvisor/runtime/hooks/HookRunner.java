@@ -6,17 +6,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs OCI hooks on the host: {@code path} with {@code args[1:]} (Java cannot
- * set argv[0] apart from the path), exactly {@code env} as environment, the
+ * Runs OCI hooks on the host: {@code path} with argv {@code args}, {@code env} as
+ * environment, the
  * container's state JSON on stdin, killed after {@code timeout} seconds.
  */
 public final class HookRunner {
+    private static final Path BASH = Path.of("/bin/bash");
     /** Output kept for error messages. */
     private static final int MAX_OUTPUT = 4096;
 
@@ -46,11 +49,7 @@ public final class HookRunner {
     /** Runs one hook. */
     public static void run(String phase, int index, Hooks.Hook hook, byte[] stateJson) throws HookException {
         String name = phase + " hook #" + index + " (" + hook.path() + ")";
-        List<String> command = new ArrayList<>();
-        command.add(hook.path());
-        if (hook.args() != null && hook.args().size() > 1) {
-            command.addAll(hook.args().subList(1, hook.args().size()));
-        }
+        List<String> command = command(hook);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.clear();
@@ -98,6 +97,26 @@ public final class HookRunner {
             Thread.currentThread().interrupt();
             throw new HookException("error running " + name + ": interrupted");
         }
+    }
+
+    /**
+     * The command line: {@code path} with {@code args[1:]}, run so that argv[0] is
+     * {@code args[0]} (docker's own prestart hook is dockerd re-executed as
+     * "libnetwork-setkey"). Java cannot set argv[0] apart from the path, so a
+     * different argv[0] goes through bash's {@code exec -a}; bash then leaves
+     * SHLVL=0 in the hook's environment.
+     */
+    static List<String> command(Hooks.Hook hook) {
+        List<String> args = hook.args() == null ? List.of() : hook.args();
+        List<String> command = new ArrayList<>();
+        if (!args.isEmpty() && !args.getFirst().equals(hook.path()) && Files.isExecutable(BASH)) {
+            command.addAll(List.of(BASH.toString(), "-c", "unset PWD OLDPWD; exec -a \"$0\" \"$@\"", args.getFirst()));
+        }
+        command.add(hook.path());
+        if (args.size() > 1) {
+            command.addAll(args.subList(1, args.size()));
+        }
+        return command;
     }
 
     private static boolean waitForever(java.lang.Process p) throws InterruptedException {

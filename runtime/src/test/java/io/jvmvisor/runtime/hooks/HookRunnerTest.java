@@ -36,6 +36,15 @@ class HookRunnerTest {
     }
 
     @Test
+    void argvZeroIsArgsZero() throws Exception {
+        Path out = dir.resolve("cmdline");
+        HookRunner.run("prestart", 0, new Hooks.Hook("/bin/sh",
+                List.of("libnetwork-setkey", "-c", "tr '\\0' ' ' < /proc/$$/cmdline > " + out), List.of("A=1"), 5),
+                new byte[0]);
+        assertEquals("libnetwork-setkey -c tr '\\0' ' ' < /proc/$$/cmdline > " + out + " ", Files.readString(out));
+    }
+
+    @Test
     void timeoutKillsTheHook() throws Exception {
         Path pidFile = dir.resolve("pid");
         Path hook = script("slow", "echo $$ > " + pidFile + "; exec sleep 30");
