@@ -129,6 +129,12 @@ static int clone_flags(const ContainerSpec *spec, struct call *c)
         size_t k = 0;
         while (k < sizeof ns_names / sizeof ns_names[0] && strcmp(ns_names[k].name, spec->namespaces[i]) != 0)
             k++;
+        if (k == sizeof ns_names / sizeof ns_names[0] &&
+            (strcmp(spec->namespaces[i], "user") == 0 || strcmp(spec->namespaces[i], "time") == 0)) {
+            /* the VM is the boundary: uid maps and clock offsets are not applied */
+            agent_log("container: the %s namespace is not applied", spec->namespaces[i]);
+            continue;
+        }
         if (k == sizeof ns_names / sizeof ns_names[0]) {
             call_fail(c, GRPC_INVALID_ARGUMENT, "namespace \"%s\" is not supported", spec->namespaces[i]);
             return -EINVAL;

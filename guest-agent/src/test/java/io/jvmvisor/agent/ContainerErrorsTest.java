@@ -104,4 +104,14 @@ public class ContainerErrorsTest extends ContainerTestBase {
         ctr.create("rm2", spec("sleep"));
         ctr.remove("rm2");
     }
+
+    @Test
+    void unknownNamespaceIsInvalidAndStdinAfterCloseIsRefused() {
+        ContainerSpec s = spec("hello");
+        ContainerSpec bad = s.toBuilder().addNamespaces("bogus").build();
+        fails(Status.Code.INVALID_ARGUMENT, "namespace \"bogus\" is not supported", () -> ctr.create("ns", bad));
+        ctr.create("stdin", spec("sleep"));
+        ctr.closeStdin("stdin", "");
+        fails(Status.Code.FAILED_PRECONDITION, "stdin of process \"\" is closed", () -> ctr.write("stdin", "", "x"));
+    }
 }
