@@ -144,10 +144,25 @@ final class Shim {
             Files.deleteIfExists(stateDir.resolve(QemuEngine.PID_FILE));
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // a SIGTERM/SIGINT to the shim: the VM goes with it, and nothing is left in the state dir's sockets
             if (started.isAlive()) {
                 ProcessHandle.of(started.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                Path exitFile = stateDir.resolve(EXIT_FILE);
+                try {
+                    if (!Files.exists(exitFile)) {
+                        Files.writeString(exitFile, new Exit(137, null, "the shim was terminated").toJson());
+                    }
+                    Files.deleteIfExists(socketDir.resolve("shim.sock"));
+                    Files.deleteIfExists(config.agentSocket());
+                    Files.deleteIfExists(config.qmpSocket());
+                    if (SocketPaths.needsAlias(stateDir)) {
+                        Files.deleteIfExists(SocketPaths.alias(stateDir));
+                    }
+                } catch (IOException e) {
+                    // best effort while the process ends
+                }
             }
-        }));
+        }, "shim-shutdown"));
 
         long timeout = Long.getLong("jvmvisor.agent.timeout.seconds", 45);
         AgentClient client;
