@@ -105,6 +105,7 @@ final class Shim {
         if (SocketPaths.needsAlias(stateDir)) {
             Path alias = SocketPaths.alias(stateDir);
             Files.createDirectories(alias.getParent());
+            removeStaleAliases(alias.getParent());
             Files.deleteIfExists(alias);
             Files.createSymbolicLink(alias, stateDir);
             cleanup.push("remove the socket alias " + alias, () -> Files.deleteIfExists(alias));
@@ -199,6 +200,21 @@ final class Shim {
         return control;
     }
 
+    /** Aliases whose state dir is gone were left by shims that were SIGKILLed: remove them. */
+    private static void removeStaleAliases(Path dir) {
+        try (var links = Files.list(dir)) {
+            links.filter(Files::isSymbolicLink).filter(l -> !Files.exists(l)).forEach(l -> {
+                try {
+                    Files.deleteIfExists(l);
+                } catch (IOException e) {
+                    // another shim removed it
+                }
+            });
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "cannot sweep " + dir + ": " + e.getMessage());
+        }
+    }
+
     private void waitInit() {
         try {
             WaitProcessResponse r = agent.waitProcess("");
@@ -223,7 +239,17 @@ final class Shim {
         } else {
             LOG.log(Level.INFO, "container exited with status " + exit.exitStatus());
         }
-        if (relay != null && !relay.awaitOutputs(2000)) {
+        boolean processExited = exit.reason() == null;
+        try {
+            stopEverything(exit, processExited);
+        } finally {
+            removeSockets(control);
+        }
+        return exit.exitStatus() & 0xff;
+    }
+
+    private void stopEverything(Exit exit, boolean processExited) {
+        if (processExited && relay != null && !relay.awaitOutputs(2000)) {
             LOG.log(Level.WARNING, "the output streams did not end within 2 s after the exit");
         }
         try {
@@ -231,10 +257,10 @@ final class Shim {
         } catch (IOException e) {
             LOG.log(Level.ERROR, "cannot write " + EXIT_FILE + ": " + e.getMessage());
         }
-        if (vm.isAlive()) {
+        if (processExited && vm.isAlive()) {
             agent.shutdown();
         }
-        vm.stop(Duration.ofSeconds(2));
+        vm.stop(processExited ? Duration.ofSeconds(2) : Duration.ZERO);
         mark("shutdown");
         try {
             Files.deleteIfExists(args.stateDir().resolve(QemuEngine.PID_FILE));
@@ -246,17 +272,17 @@ final class Shim {
             relay.close();
         }
         agent.close();
-        try {
-            control.close();
-            Files.deleteIfExists(socketDir.resolve("agent.sock"));
-            Files.deleteIfExists(socketDir.resolve("qmp.sock"));
-            if (SocketPaths.needsAlias(args.stateDir())) {
-                Files.deleteIfExists(SocketPaths.alias(args.stateDir()));
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cleanup: " + e.getMessage());
+    }
+
+    private void removeSockets(ControlServer control) {
+        CleanupStack steps = new CleanupStack();
+        if (SocketPaths.needsAlias(args.stateDir())) {
+            steps.push("remove the socket alias", () -> Files.deleteIfExists(SocketPaths.alias(args.stateDir())));
         }
-        return exit.exitStatus() & 0xff;
+        steps.push("remove qmp.sock", () -> Files.deleteIfExists(socketDir.resolve("qmp.sock")));
+        steps.push("remove agent.sock", () -> Files.deleteIfExists(socketDir.resolve("agent.sock")));
+        steps.push("close the control socket", control::close);
+        steps.close();
     }
 
     void writeTimeline() {

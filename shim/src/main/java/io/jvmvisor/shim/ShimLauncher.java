@@ -120,6 +120,21 @@ public final class ShimLauncher {
                 + stateDir.resolve("shim.log") + ")", null);
     }
 
+    /**
+     * Stops a shim that must go (a create that failed after the shim answered):
+     * SIGTERM first, so that it kills its VM and removes its sockets and alias,
+     * SIGKILL after {@code grace}.
+     */
+    public static void terminate(Process shim, Duration grace) throws InterruptedException {
+        if (!shim.isAlive()) {
+            return;
+        }
+        shim.destroy();
+        if (!shim.waitFor(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            shim.destroyForcibly().waitFor();
+        }
+    }
+
     private static String diedMessage(Path stateDir, Process shim) {
         String last = lastError(stateDir.resolve("shim.log"));
         return "the shim exited with status " + shim.exitValue() + (last == null ? "" : ": " + last);

@@ -221,6 +221,27 @@ class ShimIT {
     }
 
     @Test
+    void longStateDirsUseAnAliasThatIsRemovedAndStaleAliasesAreSwept() throws Exception {
+        Files.createDirectories(io.jvmvisor.shim.control.SocketPaths.ALIAS_ROOT);
+        Path stale = io.jvmvisor.shim.control.SocketPaths.ALIAS_ROOT.resolve("jvmvisor-test-stale");
+        Files.deleteIfExists(stale);
+        Files.createSymbolicLink(stale, dir.resolve("gone"));
+        Path stateDir = dir.resolve("x".repeat(100)).resolve("long-state");
+        assertTrue(io.jvmvisor.shim.control.SocketPaths.needsAlias(stateDir));
+        ShimFixture s = ShimFixture.start("long", sh(dir, "long", "echo via-alias"), stateDir, null);
+        shims.add(s);
+        assertEquals(s.process.pid(), s.awaitCreated());
+        Path alias = io.jvmvisor.shim.control.SocketPaths.alias(stateDir);
+        assertTrue(Files.isSymbolicLink(alias));
+        assertFalse(Files.exists(stale, java.nio.file.LinkOption.NOFOLLOW_LINKS), "a dangling alias is swept");
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertEquals(0, s.awaitExit(), s.shimLog());
+        assertEquals("via-alias\n", s.stdout());
+        assertFalse(Files.exists(alias, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the alias is removed at exit");
+        assertNothingLeft(s);
+    }
+
+    @Test
     void failedCreateSaysWhyAndLeavesNothing() throws Exception {
         Path bundle = TestBundles.create("hello", dir.resolve("bad"), c -> TestBundles.args(c, "nope"));
         ShimFixture s = start("bad", bundle);
