@@ -56,6 +56,8 @@ struct conn {
     uint8_t tail[23];     /* port: last bytes dropped, a preface may start there */
     size_t tail_len;
     bool paused;          /* port: the host went away, the fd is not watched */
+    bool failed;          /* port: the session wanted to send a GOAWAY */
+    bool hold;            /* port: conn_flush collects output in wbuf, writes nothing */
     bool maybe_new;       /* port: after a pause, a preface starts a new session */
     size_t bytes_in;      /* fed to the current session */
     conn_closed_fn on_closed;
@@ -185,7 +187,7 @@ static void conn_flush(struct conn *cn)
     cn->depth++;
     int r = 0;
     for (;;) {
-        if (buf_unread(&cn->wbuf)) {
+        if (!cn->hold && buf_unread(&cn->wbuf)) {
             struct buf *b = &cn->wbuf;
             size_t pending = buf_unread(b);
             uint8_t *copy = malloc(pending);
@@ -202,10 +204,21 @@ static void conn_flush(struct conn *cn)
         }
         const uint8_t *data;
         ssize_t n = nghttp2_session_mem_send(cn->session, &data);
+        if (n < 0 && cn->failed)
+            break; /* conn_feed replaces the session */
         if (n < 0) {
             agent_log("HTTP/2 send failed: %s", nghttp2_strerror((int)n));
             r = -EPROTO;
             break;
+        }
+        if (n > 0 && cn->hold) {
+            uint8_t *p = buf_reserve(&cn->wbuf, (size_t)n);
+            if (!p) {
+                r = -ENOMEM;
+                break;
+            }
+            memcpy(p, data, (size_t)n);
+            continue;
         }
         if (n > 0) {
             r = write_out(cn, data, (size_t)n);
@@ -228,6 +241,8 @@ static void conn_flush(struct conn *cn)
             break;
     }
     cn->depth--;
+    if (cn->hold && r == 0)
+        return;
     if (r < 0) {
         agent_dbg("connection write failed: %s", strerror(-r));
         schedule_close(cn);
@@ -612,6 +627,7 @@ static int before_frame_send(nghttp2_session *s, const nghttp2_frame *frame, voi
     (void)s;
     struct conn *cn = user;
     if (cn->port && frame->hd.type == NGHTTP2_GOAWAY) {
+        cn->failed = true;
         agent_dbg("HTTP/2 session on the port failed (GOAWAY code %u)", frame->goaway.error_code);
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
@@ -658,6 +674,7 @@ static int session_create(struct conn *cn)
         return -EIO;
     }
     cn->bytes_in = 0;
+    cn->failed = false;
     return 0;
 }
 
@@ -712,8 +729,16 @@ static int session_feed(struct conn *cn, const uint8_t *data, size_t len)
         }
         return 0; /* after a GOAWAY, conn_flush sends it and ends the connection */
     }
-    if (r >= 0 && nghttp2_session_want_read(cn->session))
+    /* a protocol error shows as a GOAWAY to send: find out now, before the
+     * next bytes, which may be the next client's, reach this session */
+    cn->hold = true;
+    conn_flush(cn);
+    cn->hold = false;
+    if (r >= 0 && !cn->failed && nghttp2_session_want_read(cn->session)) {
+        conn_flush(cn);
         return 0;
+    }
+    buf_free(&cn->wbuf); /* not even its SETTINGS: the client would ACK them to the next session */
     agent_dbg("HTTP/2 session on the port ended (%s) after %zu bytes", r < 0 ? nghttp2_strerror((int)r) : "GOAWAY",
               cn->bytes_in);
     return 1;

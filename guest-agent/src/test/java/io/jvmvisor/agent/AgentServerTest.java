@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
@@ -123,7 +122,6 @@ public class AgentServerTest {
 
     @Test
     void garbageOnTheConnectionEndsItAndTheAgentServesTheNextOne() throws Exception {
-        assumeClientsAreSeparated();
         agent.disconnect();
         try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(agent.target().socket()));
@@ -138,7 +136,6 @@ public class AgentServerTest {
 
     @Test
     void malformedFramesAfterAValidPrefaceEndTheConnection() throws Exception {
-        assumeClientsAreSeparated();
         agent.disconnect();
         try (SocketChannel raw = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             raw.connect(UnixDomainSocketAddress.of(agent.target().socket()));
@@ -192,19 +189,6 @@ public class AgentServerTest {
     @SuppressWarnings("unchecked")
     private static <T> io.grpc.stub.StreamObserver<T> cast(io.grpc.stub.StreamObserver<Object> o) {
         return (io.grpc.stub.StreamObserver<T>) (io.grpc.stub.StreamObserver<?>) o;
-    }
-
-    /**
-     * Over virtio-serial the guest sees one byte stream for all host
-     * clients, and the data and the connect/disconnect events travel on
-     * different virtqueues: bytes of a client that just left can reach the
-     * session of the next one, so a misbehaving client may cost the next
-     * one its first connection. Those tests run where the agent owns the
-     * connection (host mode, vsock).
-     */
-    protected void assumeClientsAreSeparated() {
-        assumeTrue(agent.target().agentClosesConnections(),
-                "over " + agent.target().channel() + " a broken client can disturb the next one (see AgentServerTest)");
     }
 
     protected void assertPings() {

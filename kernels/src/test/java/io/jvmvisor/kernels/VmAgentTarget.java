@@ -163,6 +163,12 @@ public final class VmAgentTarget implements AgentTarget {
         }
         try {
             Files.deleteIfExists(socket);
+            // keep the console for a post-mortem: target/vm-consoles/qemu-PID.log
+            Path keep = Files.createDirectories(Path.of("target/vm-consoles"));
+            if (Files.exists(console)) {
+                Files.copy(console, keep.resolve("qemu-" + qemu.pid() + ".log"),
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
