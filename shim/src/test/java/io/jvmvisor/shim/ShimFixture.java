@@ -44,12 +44,16 @@ final class ShimFixture implements AutoCloseable {
     }
 
     static ShimFixture start(String id, Path bundle, Path stateDir, String consoleSocket) throws IOException {
+        return start(id, bundle, stateDir, consoleSocket, Path.of("/dev/null"));
+    }
+
+    static ShimFixture start(String id, Path bundle, Path stateDir, String consoleSocket, Path stdin) throws IOException {
         Files.createDirectories(stateDir);
         Path out = stateDir.resolveSibling(id + ".stdout");
         Path err = stateDir.resolveSibling(id + ".stderr");
         ShimLauncher.Options o = new ShimLauncher.Options(id, bundle, stateDir, consoleSocket, null, null, false);
         Process p = new ProcessBuilder(ShimLauncher.command(o))
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         return new ShimFixture(stateDir, p, out, err);
     }

@@ -101,6 +101,17 @@ class ShimIT {
     }
 
     @Test
+    void stdinReachesTheProcessAndEndsWithEof() throws Exception {
+        Path in = Files.writeString(dir.resolve("stdin.txt"), "line one\nline two\n");
+        ShimFixture s = ShimFixture.start("cat", sh(dir, "cat", "cat; echo eof-seen"), dir.resolve("state-cat"), null, in);
+        shims.add(s);
+        assertEquals(s.process.pid(), s.awaitCreated());
+        assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
+        assertEquals(0, s.awaitExit(), s.shimLog());
+        assertEquals("line one\nline two\neof-seen\n", s.stdout());
+    }
+
+    @Test
     void exitCodesBecomeTheShimsExitStatus() throws Exception {
         for (int code : new int[] {1, 42}) {
             ShimFixture s = created("exit" + code, sh(dir, "e" + code, "exit " + code));
