@@ -20,6 +20,8 @@ final class ExecStandIn {
     /** Environment variable naming the file a detached stand-in creates once the process started. */
     static final String READY_ENV = "JVMVISOR_EXEC_READY";
     private static final long START_TIMEOUT_MS = 120_000;
+    /** How long a detached stand-in stays after its launcher exited. */
+    private static final long GRACE_MS = 200;
 
     private final Containers containers;
     private final String id;
@@ -53,6 +55,9 @@ final class ExecStandIn {
                 Files.writeString(ready, "started\n");
             }
             ControlResponse exited = c.next();
+            if (ready != null) {
+                outliveTheLauncher();
+            }
             if (!exited.ok()) {
                 throw new CliException(exited.error());
             }
@@ -60,6 +65,22 @@ final class ExecStandIn {
         } catch (IOException e) {
             throw new CliException("exec in container " + id + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A detached stand-in must not exit before the {@code exec --detach} that
+     * started it has exited and its caller has read the pid file: containerd
+     * (1.6) drops an exit event of a PID it does not know yet, and docker exec
+     * would wait forever. So: wait for the launching CLI to be gone, then a little.
+     */
+    private static void outliveTheLauncher() {
+        ProcessHandle.current().parent().ifPresent(parent -> {
+            long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+            while (parent.isAlive() && System.currentTimeMillis() < deadline) {
+                Containers.sleep(5);
+            }
+        });
+        Containers.sleep(GRACE_MS);
     }
 
     /**
