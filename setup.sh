@@ -61,8 +61,8 @@ case "$mode" in
   build) say "built: bin/jvmvisor" ;;
   demo)
     demo=$root/build/demo
-    [ -d "$demo/hello" ] || java -cp "$(ls test-bundles/target/jvmvisor-test-bundles-*.jar | head -1):$(find ~/.m2/repository/com/fasterxml/jackson/core -name 'jackson-*-2.20*.jar' | tr '\n' ':')" \
-        io.jvmvisor.testbundles.TestBundles "$demo" hello >/dev/null
+    cp="$(ls test-bundles/target/jvmvisor-test-bundles-*.jar | grep -v tests | head -1):$(ls runtime/target/lib/jackson-*.jar | tr '\n' ':')"
+    [ -d "$demo/hello" ] || java -cp "$cp" io.jvmvisor.testbundles.TestBundles "$demo" hello >/dev/null
     say "running the hello bundle in a micro-VM: bin/jvmvisor --root $root/build/run run -b $demo/hello demo-$$"
     exec "$root/bin/jvmvisor" --root "$root/build/run" run -b "$demo/hello" "demo-$$"
     ;;
