@@ -61,17 +61,20 @@ public final class HostProcesses {
         return total;
     }
 
-    /** "java ×1, qemu-system-x86_64 ×2": what the processes are. */
+    /** "java ×1 (52.1 MiB), qemu-system-x86 ×2 (230 MiB)": what the processes are, with their summed PSS. */
     public static String describe(Set<Long> pids) {
         TreeMap<String, Integer> names = new TreeMap<>();
+        TreeMap<String, Long> pss = new TreeMap<>();
         for (long pid : pids) {
             String comm = comm(pid);
             if (!comm.isEmpty()) {
                 names.merge(comm, 1, Integer::sum);
+                pss.merge(comm, pssBytes(Set.of(pid)), Long::sum);
             }
         }
         StringBuilder b = new StringBuilder();
-        names.forEach((n, c) -> b.append(b.isEmpty() ? "" : ", ").append(n).append(" ×").append(c));
+        names.forEach((n, c) -> b.append(b.isEmpty() ? "" : ", ").append(n).append(" ×").append(c).append(" (")
+                .append(Measurement.format(pss.get(n) / (double) (1 << 20))).append(" MiB)"));
         return b.toString();
     }
 

@@ -1,5 +1,7 @@
 package io.jvmvisor.bench;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -59,6 +61,9 @@ public sealed interface Measurement {
         if (a >= 10) {
             return String.format(Locale.ROOT, "%.1f", v);
         }
-        return String.format(Locale.ROOT, "%.2f", v);
+        if (a >= 0.1) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        return new BigDecimal(v).round(new MathContext(2)).stripTrailingZeros().toPlainString();
     }
 }
