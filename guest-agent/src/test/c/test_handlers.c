@@ -3,9 +3,11 @@
  * call with back-pressure (call_send, call_pending_bytes, call_on_drain),
  * a deferred unary answer from a timer, and cancel hooks. Requests are
  * encoded in container_id:
- *   ReadOutput  "stream:TOTAL:CHUNK"  TOTAL bytes, byte i = i % 251
+ *   ReadOutput  "stream:TOTAL:CHUNK"  TOTAL bytes, byte i = i % 251, CHUNK 1 KiB..1 MiB
  *   WaitProcess "sleep:MS"            answers exit_status 42 after MS ms
- * Each cancel hook logs "test: ... cancelled" (the Java test reads the log). */
+ * Each cancel hook logs "test: ... cancelled" with --debug (the Java test reads the log).
+ * The fuzz harness links them too, so that fuzzed requests reach deferred
+ * answers, streaming and cancellation. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +51,7 @@ static void stream_pump(struct call *c, void *arg)
         s->sent += n;
     }
     if (s->sent == s->total) {
-        agent_log("test: stream of %zu bytes queued", s->total);
+        agent_dbg("test: stream of %zu bytes queued", s->total);
         call_finish(c);
         stream_free(s);
     }
@@ -59,7 +61,7 @@ static void stream_cancelled(struct call *c, void *arg)
 {
     (void)c;
     struct stream *s = arg;
-    agent_log("test: stream cancelled after %zu bytes", s->sent);
+    agent_dbg("test: stream cancelled after %zu bytes", s->sent);
     stream_free(s);
 }
 
@@ -67,7 +69,8 @@ void rpc_read_output(struct call *c, const ProtobufCMessage *req)
 {
     const Jvmvisor__Agent__V1__ReadOutputRequest *r = (const void *)req;
     struct stream *s = calloc(1, sizeof *s);
-    if (!s || sscanf(r->container_id, "stream:%zu:%zu", &s->total, &s->chunk) != 2 || !s->chunk) {
+    if (!s || sscanf(r->container_id, "stream:%zu:%zu", &s->total, &s->chunk) != 2 || s->chunk < 1024 ||
+        s->chunk > (1u << 20)) {
         free(s);
         call_fail(c, GRPC_INVALID_ARGUMENT, "want stream:TOTAL:CHUNK, got %s", r->container_id);
         return;
@@ -111,7 +114,7 @@ static void sleeper_fired(int fd, uint32_t events, void *arg)
 static void sleeper_cancelled(struct call *c, void *arg)
 {
     (void)c;
-    agent_log("test: wait cancelled");
+    agent_dbg("test: wait cancelled");
     sleeper_free(arg);
 }
 

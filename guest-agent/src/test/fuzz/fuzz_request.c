@@ -3,8 +3,10 @@
  * input goes in at the other end, either raw after the client preface, or
  * (odd first byte) as the body of a well-formed request to one of the
  * agent's methods, so that the gRPC framing and protobuf decoding are
- * reached. Handlers are the core's (Ping, Stats, Shutdown) and the weak
- * UNIMPLEMENTED stand-ins. Build: make -C guest-agent/src/main/c fuzz */
+ * reached. Handlers are the core's (Ping, Stats, Shutdown), the test
+ * handlers of src/test/c (ReadOutput streams, WaitProcess answers later;
+ * both are cancelled when the connection ends) and the weak UNIMPLEMENTED
+ * stand-ins. Build: make -C guest-agent/src/main/c fuzz */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
