@@ -171,6 +171,32 @@ class CliLifecycleIT {
     }
 
     @Test
+    void execRunsInTheContainerWithItsOwnStdioAndStatus() throws Exception {
+        String id = id("exec");
+        assertEquals(0, cli.run("run", "-d", "-b", termBundle("exec").toString(), id).code());
+        cli.awaitStatus(id, "running", 60);
+        CliFixture.Result r = cli.run("exec", "-e", "X=1", "-e", "Y=2", id, "sh", "-c",
+                "echo out $X$Y > /tmp/f; cat /tmp/f; echo err >&2; exit 7");
+        assertEquals(7, r.code(), r.err());
+        assertEquals("out 12\n", r.out());
+        assertEquals("err\n", r.err());
+        Path pidFile = work.resolve(id + ".exec.pid");
+        Path process = work.resolve(id + ".process.json");
+        Files.writeString(process, "{\"args\":[\"sh\",\"-c\",\"cat /tmp/f; exit 3\"],\"cwd\":\"/\","
+                + "\"env\":[\"PATH=/bin:/usr/bin\"],\"user\":{\"uid\":0,\"gid\":0}}");
+        CliFixture.Running detached = cli.start("exec", "--process", process.toString(), "--detach", "--pid-file",
+                pidFile.toString(), id);
+        CliFixture.Result d = detached.await(120);
+        assertEquals(0, d.code(), d.err());
+        long standIn = Long.parseLong(Files.readString(pidFile).trim());
+        ProcessHandle.of(standIn).ifPresent(ph -> ph.onExit().join());
+        // the stand-in wrote the process's output to the stdout it shares with the exec command
+        assertEquals("out 12\n", Files.readString(detached.out));
+        assertEquals(0, cli.run("delete", "--force", id).code());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
     void hooksSeeTheState() throws Exception {
         Path bundle = TestBundles.create("hooks", work.resolve("hooks"));
         String id = id("hooks");
