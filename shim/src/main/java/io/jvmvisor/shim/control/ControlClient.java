@@ -1,6 +1,5 @@
 package io.jvmvisor.shim.control;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,8 +19,6 @@ import java.nio.file.Path;
 public final class ControlClient implements AutoCloseable {
     /** The socket's file name in a container's state directory. */
     public static final String SOCKET_NAME = "shim.sock";
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SocketChannel channel;
     private final BufferedReader reader;
@@ -46,7 +43,7 @@ public final class ControlClient implements AutoCloseable {
     /** Sends one request and reads its (first) answer. */
     public ControlResponse call(ControlRequest request) throws IOException {
         OutputStream out = Channels.newOutputStream(channel);
-        out.write(JSON.writeValueAsBytes(request));
+        out.write(ControlCodec.write(request));
         out.write('\n');
         out.flush();
         return next();
@@ -58,7 +55,7 @@ public final class ControlClient implements AutoCloseable {
         if (line == null) {
             throw new IOException("the shim closed the control connection without an answer");
         }
-        return JSON.readValue(line, ControlResponse.class);
+        return ControlCodec.read(line, ControlResponse.class);
     }
 
     /** One request, one answer, connection closed. */

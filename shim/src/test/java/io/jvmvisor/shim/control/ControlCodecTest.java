@@ -1,0 +1,41 @@
+package io.jvmvisor.shim.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The CLI's streaming codec and the shim's ObjectMapper agree on the wire format, both ways. */
+class ControlCodecTest {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    @Test
+    void requestsReadByTheShimAsWritten() throws Exception {
+        ObjectNode process = MAPPER.createObjectNode().put("cwd", "/");
+        process.putArray("args").add("sh").add("-c").add("echo \"hi\"\n");
+        for (ControlRequest r : new ControlRequest[] {
+                ControlRequest.of(ControlRequest.Op.STATE), ControlRequest.kill(9, true), ControlRequest.delete(false),
+                ControlRequest.exec("e1", process, 1234L, "/run/c.sock"), ControlRequest.resize("", 40, 120)}) {
+            String line = new String(ControlCodec.write(r), StandardCharsets.UTF_8);
+            assertEquals(r, MAPPER.readValue(line, ControlRequest.class), line);
+            assertEquals(MAPPER.writeValueAsString(r), line);
+        }
+    }
+
+    @Test
+    void responsesReadByTheCliAsTheShimWrote() throws Exception {
+        ObjectNode data = MAPPER.createObjectNode().put("pids", 3);
+        for (ControlResponse r : new ControlResponse[] {
+                ControlResponse.success(), ControlResponse.state("running", null), ControlResponse.state("stopped", 137),
+                ControlResponse.pid(42L), ControlResponse.exited(7), ControlResponse.data(data),
+                ControlResponse.failure(ControlResponse.ErrorCode.NOT_FOUND, "container \"x\" does not exist")}) {
+            String line = MAPPER.writeValueAsString(r);
+            assertEquals(r, ControlCodec.read(line, ControlResponse.class), line);
+        }
+        // Fields the CLI does not know are skipped.
+        assertEquals(ControlResponse.success(),
+                ControlCodec.read("{\"ok\":true,\"later\":{\"x\":[1,2]},\"more\":null}", ControlResponse.class));
+    }
+}
