@@ -1,13 +1,14 @@
 set terminal pngcairo size 960,480 noenhanced font 'sans,10'
-set output '/work/main/bench/results/20261123-052237/container-start.png'
+set output 'container-start.png'
 set title 'docker run / exec (p50)'
-set ylabel 'ms'
+set ylabel 'ms (log scale)'
 set style data histograms
 set style histogram clustered gap 1
-set yrange [0:*]
+set logscale y
+set yrange [42.9:*]
 set style fill solid 0.85 border -1
 set datafile separator '\t'
 set datafile missing '?'
 set grid ytics
 set xtics rotate by -15
-plot for [i=2:4] '/work/main/bench/results/20261123-052237/container-start.dat' using i:xtic(1) title columnheader(i)
+plot for [i=2:4] 'container-start.dat' using i:xtic(1) title columnheader(i)

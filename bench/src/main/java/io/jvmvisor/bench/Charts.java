@@ -12,6 +12,11 @@ import java.util.Locale;
 /** PNG charts drawn by gnuplot next to the report; a failed chart becomes a note, never an error. */
 public final class Charts {
     private static final Path GNUPLOT = Path.of("/usr/bin/gnuplot");
+    /** Twelve colours, so that the phases of a stacked bar never share one (gnuplot cycles after 8). */
+    private static final String DISTINCT_COLOURS = String.join("", java.util.stream.IntStream.range(0, 12)
+            .mapToObj(i -> "set linetype " + (i + 1) + " lc rgb '" + List.of("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                    "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#f7b6d2").get(i) + "'\n")
+            .toList());
     private final Path dir;
 
     public Charts(Path dir) {
@@ -81,11 +86,13 @@ public final class Charts {
             data.append('\n');
         }
         String plot = "plot for [i=2:" + (phases.size() + 1) + "] '" + dataFile(file) + "' using i:xtic(1) title columnheader(i)";
-        draw(s, file, title, "ms", "set style histogram rowstacked\nset key outside right\nset yrange [0:*]\n", data.toString(), plot);
+        draw(s, file, title, "ms", "set style histogram rowstacked\nset key outside right\nset yrange [0:*]\n" + DISTINCT_COLOURS,
+                data.toString(), plot);
     }
 
-    private String dataFile(String png) {
-        return dir.resolve(png.replace(".png", ".dat")).toString();
+    /** The data file's name, relative to the report's folder (gnuplot runs there). */
+    private static String dataFile(String png) {
+        return png.replace(".png", ".dat");
     }
 
     private void draw(Section s, String file, String title, String ylabel, String style, String data, String plot) {
@@ -96,7 +103,7 @@ public final class Charts {
         }
         Path script = dir.resolve(file.replace(".png", ".gp"));
         String gp = "set terminal pngcairo size 960,480 noenhanced font 'sans,10'\n"
-                + "set output '" + dir.resolve(file) + "'\n"
+                + "set output '" + file + "'\n"
                 + "set title '" + title.replace("'", "") + "'\n"
                 + "set ylabel '" + ylabel + "'\n"
                 + "set style data histograms\n" + style
@@ -106,9 +113,10 @@ public final class Charts {
                 + "set grid ytics\nset xtics rotate by -15\n"
                 + plot + "\n";
         try {
-            Files.writeString(Path.of(dataFile(file)), data);
+            Files.writeString(dir.resolve(dataFile(file)), data);
             Files.writeString(script, gp);
-            CommandResult r = Commands.run(Duration.ofSeconds(60), List.of(GNUPLOT.toString(), script.toString()));
+            CommandResult r = Commands.run(Duration.ofSeconds(60),
+                    List.of(GNUPLOT.toString(), "-e", "cd '" + dir + "'", script.getFileName().toString()));
             if (r.exitCode() != 0 || !Files.isRegularFile(dir.resolve(file))) {
                 s.note("No chart: gnuplot failed" + OciCli.lastLine(r.stderr()) + ".");
                 return;
