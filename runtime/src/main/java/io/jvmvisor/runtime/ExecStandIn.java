@@ -42,6 +42,10 @@ final class ExecStandIn {
     /** Asks the shim to run the process with this process's stdio, waits for it, returns its exit status. */
     int run() throws CliException {
         long self = ProcessHandle.current().pid();
+        // The launching `exec --detach`, taken now: once it exits this process is re-parented
+        // (to containerd's shim, a subreaper), and parent() no longer names the launcher.
+        java.util.Optional<ProcessHandle> launcher = ready == null ? java.util.Optional.empty()
+                : ProcessHandle.current().parent();
         String execId = "exec-" + self + "-" + System.nanoTime();
         try (ControlClient c = ControlClient.connect(containers.store().dir(id))) {
             ControlResponse started = c.call(ControlRequest.exec(execId, process, self, consoleSocket));
@@ -56,7 +60,7 @@ final class ExecStandIn {
             }
             ControlResponse exited = c.next();
             if (ready != null) {
-                outliveTheLauncher();
+                outliveTheLauncher(launcher);
             }
             if (!exited.ok()) {
                 throw new CliException(exited.error());
@@ -73,8 +77,8 @@ final class ExecStandIn {
      * (1.6) drops an exit event of a PID it does not know yet, and docker exec
      * would wait forever. So: wait for the launching CLI to be gone, then a little.
      */
-    private static void outliveTheLauncher() {
-        ProcessHandle.current().parent().ifPresent(parent -> {
+    private static void outliveTheLauncher(java.util.Optional<ProcessHandle> launcher) {
+        launcher.ifPresent(parent -> {
             long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
             while (parent.isAlive() && System.currentTimeMillis() < deadline) {
                 Containers.sleep(5);
@@ -122,7 +126,15 @@ final class ExecStandIn {
         cmd.addAll(p.args());
         java.lang.Process child;
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            if (p.value("console-socket") != null) {
+                // A terminal's stdio is the pty sent over the console socket. The stand-in keeps none of
+                // exec's own stdio: containerd reads exec's output until EOF in that mode (as with runc).
+                pb.redirectInput(new java.io.File("/dev/null")).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD);
+            } else {
+                pb.inheritIO();
+            }
             pb.environment().put(READY_ENV, ready.toString());
             child = pb.start();
         } catch (IOException e) {

@@ -74,14 +74,24 @@ public final class ShimLauncher {
         return cmd;
     }
 
-    /** Starts the shim with this process's stdin/stdout/stderr; returns it (its PID is the shim JVM's). */
+    /**
+     * Starts the shim with this process's stdin/stdout/stderr; returns it (its PID is the shim JVM's).
+     * With a console socket the container's stdio is the pty sent over it, and the shim keeps none of
+     * create's own stdio (as runc's init): containerd reads create's output until EOF in that mode.
+     */
     public static Process start(Options o) throws IOException {
         Files.createDirectories(o.stateDir());
-        return new ProcessBuilder(command(o))
-                .redirectInput(ProcessBuilder.Redirect.INHERIT)
-                .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        ProcessBuilder pb = new ProcessBuilder(command(o));
+        if (o.consoleSocket() != null) {
+            pb.redirectInput(new java.io.File("/dev/null"))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD);
+        } else {
+            pb.redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT);
+        }
+        return pb.start();
     }
 
     /**
