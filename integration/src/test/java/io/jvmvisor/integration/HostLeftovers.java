@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 
 /**
  * What jvmvisor containers leave on the host: processes (shim JVMs, QEMU),
- * mounts and files under a directory. Counted before and after a run of
+ * mounts and files under a directory's {@code runtime-*} folders (the runtimes' state roots). Counted before and after a run of
  * containers; the counts must match.
  */
 record HostLeftovers(List<String> processes, List<String> mounts, long files) {
@@ -36,7 +36,7 @@ record HostLeftovers(List<String> processes, List<String> mounts, long files) {
         long files = 0;
         if (Files.exists(dir)) {
             try (Stream<Path> s = Files.walk(dir)) {
-                files = s.count();
+                files = s.filter(p -> dir.relativize(p).toString().startsWith("runtime-")).count();
             } catch (IOException e) {
                 files = -1;
             }
