@@ -2,8 +2,8 @@
 # Packs the static guest agent as /init, and nothing else, into an
 # uncompressed cpio (newc) initramfs. Usage: build-initramfs.sh AGENT OUTPUT
 set -euo pipefail
-agent=${1:?usage: build-initramfs.sh AGENT OUTPUT}
-out=${2:?usage: build-initramfs.sh AGENT OUTPUT}
+agent=$(realpath -m "${1:?usage: build-initramfs.sh AGENT OUTPUT}")
+out=$(realpath -m "${2:?usage: build-initramfs.sh AGENT OUTPUT}")
 [ -x "$agent" ] || { echo "initramfs: agent binary $agent missing: build guest-agent first" >&2; exit 1; }
 if [ -f "$out" ] && [ "$out" -nt "$agent" ] && [ "$out" -nt "$0" ]; then
   echo "initramfs: up to date ($out)"; exit 0

@@ -15,7 +15,7 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/jvmvisor/kernel/$key
 mkdir -p "$out"
 if [ -f "$cache/vmlinux" ]; then
   cp -f "$cache/vmlinux" "$out/vmlinux"
-  echo "kernel: cached $cache/vmlinux ($(du -h "$cache/vmlinux" | cut -f1))"
+  echo "kernel: cached $cache/vmlinux ($(stat -c %s "$cache/vmlinux") bytes)"
   exit 0
 fi
 work=${XDG_CACHE_HOME:-$HOME/.cache}/jvmvisor/kernel/build-$key
@@ -63,4 +63,4 @@ cp .config "$cache/config"
 echo "$(( $(date +%s) - start ))" > "$cache/build-seconds"
 cd /; rm -rf "$work"
 cp -f "$cache/vmlinux" "$out/vmlinux"
-echo "kernel: built in $(cat "$cache/build-seconds")s, $(du -h "$cache/vmlinux" | cut -f1) -> $out/vmlinux"
+echo "kernel: built in $(cat "$cache/build-seconds")s, $(stat -c %s "$cache/vmlinux") bytes -> $out/vmlinux"

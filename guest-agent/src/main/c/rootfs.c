@@ -45,9 +45,14 @@ int mkdir_all(const char *path, mode_t mode)
     return 0;
 }
 
-/* Creates an empty file (and its parents) as a mount point for a file. */
+/* Creates an empty file (and its parents) as a mount point for a file. An
+ * existing one is left alone: on a read-only root (docker --read-only binds
+ * /etc/resolv.conf over the image's file) opening it for writing fails. */
 static int touch_all(const char *path)
 {
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return 0;
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
