@@ -2,7 +2,7 @@
 # Builds the jvmvisor guest kernel (uncompressed vmlinux, everything built in)
 # from Debian's linux-source-6.1 package plus kernels/jvmvisor.config.
 # Cached per user under ${XDG_CACHE_HOME:-~/.cache}/jvmvisor/kernel/<key>, where
-# key = hash(fragment, this script, source package version): a second run is instant.
+# key = hash(fragment, build recipe version, source package version): a second run is instant.
 # Usage: kernels/build-kernel.sh [OUTPUT_DIR]   (default: kernels/target)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +10,9 @@ out=${1:-$here/target}
 src_tar=/usr/src/linux-source-6.1.tar.xz
 [ -f "$src_tar" ] || { echo "build-kernel: $src_tar missing; install it: apt-get install linux-source-6.1" >&2; exit 1; }
 pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$src_tar")
-key=$( { cat "$here/jvmvisor.config" "$0"; echo "$pkgver"; } | sha256sum | cut -c1-16)
+# Bump when the way the kernel is built changes (not for messages).
+recipe=1
+key=$( { cat "$here/jvmvisor.config"; echo "recipe=$recipe $pkgver"; } | sha256sum | cut -c1-16)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/jvmvisor/kernel/$key
 mkdir -p "$out"
 if [ -f "$cache/vmlinux" ]; then
