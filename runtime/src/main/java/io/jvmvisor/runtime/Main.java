@@ -21,6 +21,7 @@ public final class Main {
         COMMANDS.put("kill", KillCommand::new);
         COMMANDS.put("list", ListCommand::new);
         COMMANDS.put("pause", PauseCommand::new);
+        COMMANDS.put("ps", PsCommand::new);
         COMMANDS.put("resume", ResumeCommand::new);
         COMMANDS.put("run", RunCommand::new);
         COMMANDS.put("spec", SpecCommand::new);
