@@ -49,6 +49,7 @@ public final class ShimLauncher {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");
         }
+        cmd.addAll(networkPrefix(o.bundle()));
         cmd.addAll(List.of(java, "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k", "-XX:TieredStopAtLevel=1",
                 "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
                 "-XX:+IgnoreUnrecognizedVMOptions", "-Xlog:disable", "--enable-native-access=ALL-UNNAMED",
@@ -72,6 +73,33 @@ public final class ShimLauncher {
             cmd.add("--debug");
         }
         return cmd;
+    }
+
+    /**
+     * How the shim joins the container's network namespace (config.json {@code linux.namespaces}):
+     * a {@code network} entry without a path gets a fresh one ({@code unshare --net --}), one with a
+     * path joins it ({@code nsenter --net=PATH --}), none keeps the host's. Neither tool forks for a
+     * network namespace, so the shim's PID stays the JVM's (docker's prestart hook reads
+     * {@code /proc/<pid>/ns/net} of that PID); QEMU, started by the shim, inherits the namespace.
+     */
+    static List<String> networkPrefix(Path bundle) {
+        io.jvmvisor.oci.Spec spec;
+        try {
+            spec = io.jvmvisor.oci.SpecLoader.parse(bundle);
+        } catch (io.jvmvisor.oci.SpecException e) {
+            return List.of(); // create validated it before; the shim reports the problem itself
+        }
+        if (spec.linux() == null) {
+            return List.of();
+        }
+        for (var ns : spec.linux().namespaces()) {
+            if ("network".equals(ns.type())) {
+                return ns.path() == null || ns.path().isEmpty()
+                        ? List.of("/usr/bin/unshare", "--net", "--")
+                        : List.of("/usr/bin/nsenter", "--net=" + ns.path(), "--");
+            }
+        }
+        return List.of();
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.jvmvisor.shim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,6 +110,20 @@ class ShimIT {
         assertTrue(s.call(ControlRequest.of(ControlRequest.Op.START)).ok());
         assertEquals(0, s.awaitExit(), s.shimLog());
         assertEquals("line one\nline two\neof-seen\n", s.stdout());
+    }
+
+    @Test
+    void aNetworkNamespaceWithoutPathIsAFreshOneForShimAndVmm() throws Exception {
+        ShimFixture s = created("netns", TestBundles.create("sleep", dir)); // asserts the PID is the JVM's
+        Path ours = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
+        Path shims = Files.readSymbolicLink(Path.of("/proc/" + s.process.pid() + "/ns/net"));
+        assertNotEquals(ours, shims, "the shim runs in a fresh network namespace");
+        assertTrue(ProcessHandle.of(s.process.pid()).orElseThrow().info().command().orElse("").endsWith("java"),
+                "the PID is the shim JVM's, not unshare's");
+        long vmm = s.vmmPidOrZero();
+        if (vmm != 0) {
+            assertEquals(shims, Files.readSymbolicLink(Path.of("/proc/" + vmm + "/ns/net")), "QEMU shares it");
+        }
     }
 
     @Test
