@@ -43,6 +43,8 @@ final class Shim {
     private final Object lock = new Object();
     private ContainerState state = new ContainerState.Creating();
     volatile Vm vm;
+    /** The host cgroup of linux.cgroupsPath; null without one. */
+    volatile HostCgroup hostCgroup;
     volatile AgentClient agent;
     private volatile StdioRelay relay;
 
@@ -89,6 +91,7 @@ final class Shim {
             cleanup.close();
             mark("create-failed");
             writeTimeline();
+            leaveHostCgroup();
             return 1;
         }
         cleanup.release();
@@ -97,7 +100,26 @@ final class Shim {
         vm.onExit().thenAccept(code -> finished.complete(new Exit(137, null,
                 "the VM exited unexpectedly (QEMU exit code " + code + "); console:\n" + vm.consoleTail(10))));
         Exit exit = finished.join();
-        return teardown(exit, control);
+        int status = teardown(exit, control);
+        leaveHostCgroup();
+        return status;
+    }
+
+    /** Leaves and removes the host cgroup once QEMU is gone (stopEverything has stopped it). */
+    private void leaveHostCgroup() {
+        HostCgroup cg = hostCgroup;
+        if (cg == null) {
+            return;
+        }
+        Vm v = vm;
+        if (v != null) {
+            try {
+                v.onExit().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "QEMU still running while leaving the host cgroup: " + e);
+            }
+        }
+        cg.close();
     }
 
     private ControlServer create(CleanupStack cleanup) throws Exception {
@@ -114,6 +136,10 @@ final class Shim {
         cleanup.push("close the control socket", control::close);
 
         Spec spec = SpecLoader.parse(args.bundle());
+        if (spec.linux() != null && spec.linux().cgroupsPath() != null && !spec.linux().cgroupsPath().isBlank()) {
+            hostCgroup = HostCgroup.join(spec.linux().cgroupsPath(), spec.linux().resources());
+            LOG.log(Level.INFO, "host cgroup: " + spec.linux().cgroupsPath());
+        }
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
         VmSizing size = VmSizing.of(spec, home, Runtime.getRuntime().availableProcessors());
         for (Path p : new Path[] {size.kernel(), size.initrd()}) {

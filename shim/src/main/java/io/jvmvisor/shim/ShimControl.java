@@ -69,8 +69,7 @@ final class ShimControl implements ControlServer.Handler {
                 case RESIZE -> answer.send(resize(req));
                 case PS -> answer.send(ps());
                 case STATS -> answer.send(stats());
-                case UPDATE -> answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT,
-                        "update: changing resources of a running VM is not supported yet"));
+                case UPDATE -> answer.send(update(req));
             }
         } catch (ContainerState.IllegalTransition e) {
             answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, e.getMessage()));
@@ -197,14 +196,51 @@ final class ShimControl implements ControlServer.Handler {
         return ControlResponse.data(list);
     }
 
+    /**
+     * Applies {@code resources} (OCI linux.resources) to the host cgroup. The guest's RAM and
+     * vCPUs are fixed at boot: the answer's message says so.
+     */
+    private ControlResponse update(ControlRequest req) throws IOException {
+        if (req.resources() == null || req.resources().isNull()) {
+            return ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "update: resources are required");
+        }
+        HostCgroup cg = shim.hostCgroup;
+        if (cg == null) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
+                    "update: the container has no host cgroup (config.json has no linux.cgroupsPath)");
+        }
+        cg.apply(JSON.treeToValue(req.resources(), io.jvmvisor.oci.Linux.Resources.class));
+        ObjectNode o = JSON.createObjectNode();
+        o.put("message", "applied to the host cgroup; the guest's RAM and vCPUs stay as booted");
+        return ControlResponse.data(o);
+    }
+
+    /**
+     * runc's {@code events --stats} data: cpu, memory and pids from the host cgroup when there is
+     * one (what docker reads), else from the guest; the guest's own figures under {@code guest}.
+     */
     private ControlResponse stats() throws AgentClient.AgentException {
         StatsResponse s = agentOrFail().stats();
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode data = JSON.createObjectNode();
+        HostCgroup cg = shim.hostCgroup;
+        if (cg != null) {
+            cg.stats(data);
+        } else {
+            var usage = data.putObject("cpu").putObject("usage");
+            usage.put("total", s.getCpuUserNs() + s.getCpuSystemNs()).put("kernel", s.getCpuSystemNs())
+                    .put("user", s.getCpuUserNs()).putArray("percpu");
+            var mem = data.putObject("memory");
+            mem.putObject("usage").put("usage", s.getMemTotalBytes() - s.getMemAvailableBytes()).put("max", 0)
+                    .put("limit", s.getMemTotalBytes());
+            mem.putObject("raw");
+            data.putObject("pids").put("current", s.getPids()).put("limit", 0);
+        }
+        ObjectNode o = data.putObject("guest");
         o.put("memTotalBytes", s.getMemTotalBytes()).put("memAvailableBytes", s.getMemAvailableBytes())
                 .put("memFreeBytes", s.getMemFreeBytes()).put("cpuUserNs", s.getCpuUserNs())
                 .put("cpuSystemNs", s.getCpuSystemNs()).put("cpus", s.getCpus()).put("pids", s.getPids())
                 .put("agentRssBytes", s.getAgentRssBytes()).put("uptimeNs", s.getUptimeNs());
-        return ControlResponse.data(o);
+        return ControlResponse.data(data);
     }
 
     private void exec(ControlRequest req, ControlServer.Answer answer) throws IOException {
