@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * <ul>
  * <li>{@code hello}: echo a line</li>
  * <li>{@code exit-code}: {@code sh -c 'exit $CODE'} with CODE=42</li>
- * <li>{@code sleep}: a long-running process that dies on TERM</li>
+ * <li>{@code sleep}: {@code sh -c "trap 'exit 143' TERM; sleep 3600 & wait"}: survives {@code state} polling, exits 143 on TERM</li>
  * <li>{@code tty}: a shell with {@code terminal: true}</li>
  * <li>{@code env-cwd-user}: env, cwd /home/user, uid/gid 1000, additional gid 10</li>
  * <li>{@code mounts}: a bind mount of {@code <bundle>/shared} at /mnt/shared and a tmpfs at /mnt/tmp</li>
@@ -99,7 +99,7 @@ public final class TestBundles {
                 args(c, "sh", "-c", "exit ${CODE:-0}");
                 ((ArrayNode) process.get("env")).add("CODE=42");
             }
-            case "sleep" -> args(c, "sleep", "3600");
+            case "sleep" -> args(c, "sh", "-c", "trap 'exit 143' TERM; sleep 3600 & wait");
             case "tty" -> {
                 process.put("terminal", true);
                 process.putObject("consoleSize").put("height", 24).put("width", 80);
