@@ -115,6 +115,21 @@ class CliLifecycleIT {
     }
 
     @Test
+    void sleepSurvivesStatePollingAndExits143OnTerm() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("sleepterm"));
+        String id = id("term");
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        cli.awaitStatus(id, "running", 180);
+        for (int i = 0; i < 5; i++) {
+            assertEquals("running", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
+        }
+        assertEquals(0, cli.run("kill", id, "TERM").code());
+        CliFixture.Result r = run.await(60);
+        assertEquals(143, r.code(), r.err());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
     void createStartStateKillDelete() throws Exception {
         Path bundle = termBundle("walk");
         String id = id("walk");
