@@ -16,6 +16,7 @@ public final class Main {
     static {
         COMMANDS.put("create", CreateCommand::new);
         COMMANDS.put("delete", DeleteCommand::new);
+        COMMANDS.put("events", EventsCommand::new);
         COMMANDS.put("exec", ExecCommand::new);
         COMMANDS.put("features", FeaturesCommand::new);
         COMMANDS.put("kill", KillCommand::new);

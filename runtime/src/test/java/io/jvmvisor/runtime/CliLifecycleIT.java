@@ -130,6 +130,28 @@ class CliLifecycleIT {
     }
 
     @Test
+    void eventsStatsPrintsOneStatsEvent() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("events"));
+        String id = id("events");
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        cli.awaitStatus(id, "running", 180);
+        CliFixture.Result r = cli.run("events", "--stats", id);
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.out().lines().count(), r.out());
+        JsonNode event = Json.mapper().readTree(r.out());
+        assertEquals("stats", event.get("type").asText());
+        assertEquals(id, event.get("id").asText());
+        // runc's shape (cpu, memory, pids) from a shim with host cgroups; older shims answer the guest's figures only
+        JsonNode data = event.path("data");
+        assertTrue(data.isObject() && data.size() > 0, r.out());
+        assertTrue(data.path("pids").path("current").asLong() > 0 || data.path("pids").asLong() > 0, r.out());
+        assertEquals(0, cli.run("kill", id, "TERM").code());
+        assertEquals(143, run.await(60).code());
+        assertEquals("jvmvisor: container does not exist", cli.run("events", "--stats", id).errorLine());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
     void createStartStateKillDelete() throws Exception {
         Path bundle = termBundle("walk");
         String id = id("walk");
