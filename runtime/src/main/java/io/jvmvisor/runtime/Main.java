@@ -28,6 +28,7 @@ public final class Main {
         COMMANDS.put("spec", SpecCommand::new);
         COMMANDS.put("start", StartCommand::new);
         COMMANDS.put("state", StateCommand::new);
+        COMMANDS.put("update", UpdateCommand::new);
         COMMANDS.put("version", VersionCommand::new);
     }
 
