@@ -79,7 +79,18 @@ final class CliFixture {
 
     /** Starts {@code jvmvisor --root ROOT args...}. */
     Running start(String... args) throws IOException {
+        return startWithStdin(null, args);
+    }
+
+    /** Starts {@code jvmvisor --root ROOT args...} with {@code stdin} (null: /dev/null) as its standard input. */
+    Running startWithStdin(String stdin, String... args) throws IOException {
         int n = SEQ.incrementAndGet();
+        File in = new File("/dev/null");
+        if (stdin != null) {
+            Path inFile = work.resolve("cmd" + n + ".in");
+            Files.writeString(inFile, stdin);
+            in = inFile.toFile();
+        }
         Path out = work.resolve("cmd" + n + ".out");
         Path err = work.resolve("cmd" + n + ".err");
         List<String> cmd = new ArrayList<>();
@@ -87,7 +98,7 @@ final class CliFixture {
         cmd.add("--root");
         cmd.add(root.toString());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(new File("/dev/null"))
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(in)
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().clear();
         pb.environment().put("PATH", "/usr/bin:/bin");

@@ -152,6 +152,33 @@ class CliLifecycleIT {
     }
 
     @Test
+    void updateSetsTheHostCgroupMemoryLimit() throws Exception {
+        String id = id("update");
+        Path memory = Path.of("/sys/fs/cgroup/memory");
+        Assumptions.assumeTrue(Files.isDirectory(memory), "no cgroup v1 memory hierarchy at " + memory);
+        Path bundle = TestBundles.create("sleep", work.resolve("update"),
+                c -> ((ObjectNode) c.path("linux")).put("cgroupsPath", "/jvmvisor-it/" + id));
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        cli.awaitStatus(id, "running", 180);
+        CliFixture.Result r = cli.startWithStdin("{\"memory\":{\"limit\":314572800}}", "update", "-r", "-", id)
+                .await(60);
+        if (r.code() != 0 && r.err().contains("unsupported")) {
+            cli.run("kill", id, "KILL");
+            run.await(60);
+            Assumptions.abort("the shim does not support update: " + r.err());
+        }
+        assertEquals(0, r.code(), r.err());
+        Path limit = memory.resolve("jvmvisor-it").resolve(id).resolve("memory.limit_in_bytes");
+        long expected = 314572800L + (256L << 20);
+        assertEquals(expected, Long.parseLong(Files.readString(limit).strip()), "the guest's limit + VMM overhead");
+        assertEquals(0, cli.run("update", "--pids-limit", "200", id).code());
+        assertEquals(0, cli.run("kill", id, "TERM").code());
+        assertEquals(143, run.await(60).code());
+        assertEquals("jvmvisor: container does not exist", cli.run("update", "--memory", "1g", id).errorLine());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
     void createStartStateKillDelete() throws Exception {
         Path bundle = termBundle("walk");
         String id = id("walk");
