@@ -179,6 +179,28 @@ class CliLifecycleIT {
     }
 
     @Test
+    void psListsHostPidsAsJsonAndGuestProcessesAsATable() throws Exception {
+        Path bundle = TestBundles.create("sleep", work.resolve("ps"));
+        String id = id("ps");
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        cli.awaitStatus(id, "running", 180);
+        long shim = Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong();
+        long vmm = Long.parseLong(Files.readString(cli.root.resolve(id).resolve("vmm.pid")).strip());
+        CliFixture.Result json = cli.run("ps", "--format", "json", id);
+        assertEquals(0, json.code(), json.err());
+        List<Long> pids = new ArrayList<>();
+        Json.mapper().readTree(json.out()).forEach(n -> pids.add(n.asLong()));
+        assertEquals(List.of(shim, vmm), pids, json.out());
+        CliFixture.Result table = cli.run("ps", id);
+        assertEquals(0, table.code(), table.err());
+        assertTrue(table.out().startsWith("PID "), table.out());
+        assertTrue(table.out().lines().anyMatch(l -> l.contains("sleep 3600")), table.out());
+        assertEquals(0, cli.run("kill", id, "TERM").code());
+        assertEquals(143, run.await(60).code());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
     void createStartStateKillDelete() throws Exception {
         Path bundle = termBundle("walk");
         String id = id("walk");
