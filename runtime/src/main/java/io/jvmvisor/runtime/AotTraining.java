@@ -89,6 +89,9 @@ public final class AotTraining {
                 Main.run("--root", root, "list", "--format", "json");
                 Main.run("--root", root, "kill", "stopped", "KILL");
                 Main.run("--root", root, "kill", "--all", "missing", "9");
+                Main.run("--root", root, "ps", "--format", "json", "live");
+                Main.run("--root", root, "events", "--stats", "live");
+                Main.run("--root", root, "update", "--memory", "256m", "--pids-limit", "100", "live");
                 Main.run("--root", root, "start", "missing");
                 Main.run("--root", root, "delete", "missing");
                 Main.run("--root", root, "delete", "--force", "missing");
