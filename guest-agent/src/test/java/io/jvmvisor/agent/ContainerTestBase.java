@@ -62,8 +62,17 @@ public abstract class ContainerTestBase {
         }
     }
 
+    /**
+     * The spec of a test bundle. For "sleep" the init is a bare {@code sleep 3600}: these tests count and
+     * name the container's processes, and the bundle's trap-TERM shell (made for the runtime's kill TERM
+     * walk) would add one.
+     */
     protected ContainerSpec spec(String bundleName) {
-        return spec(bundleName, "sh", "-c", null);
+        ContainerSpec s = spec(bundleName, "sh", "-c", null);
+        if (!"sleep".equals(bundleName)) {
+            return s;
+        }
+        return s.toBuilder().setProcess(s.getProcess().toBuilder().clearArgs().addArgs("sleep").addArgs("3600")).build();
     }
 
     /** The spec of a test bundle; with a script, its args become {@code sh -c script}. */
