@@ -199,12 +199,9 @@ class DockerIT {
         try (Pty.Tmux t = Pty.tmux(dir.resolve("tmux.sock"), 100, 30,
                 docker.command(runArgs("-it", IMAGE, "sh")))) {
             t.waitFor("#", Duration.ofSeconds(90));
-            t.type("stty size");
-            t.waitFor("30 100", Duration.ofSeconds(30));
+            t.typeUntil("stty size", "30 100", Duration.ofSeconds(30));
             t.resize(120, 40);
-            Thread.sleep(500);
-            t.type("stty size");
-            t.waitFor("40 120", Duration.ofSeconds(30));
+            t.typeUntil("stty size", "40 120", Duration.ofSeconds(30));
             // Ctrl-C reaches the foreground process in the guest.
             t.type("sleep 100");
             Thread.sleep(1000);

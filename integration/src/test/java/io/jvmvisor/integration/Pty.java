@@ -51,6 +51,23 @@ final class Pty {
             tmux("send-keys", "Enter");
         }
 
+        /**
+         * Types {@code line} once a second until the screen shows {@code expected}: a window size
+         * reaches the guest asynchronously (docker resizes after start; the shim follows the host
+         * pty within 100 ms), so the first answer may predate it.
+         */
+        void typeUntil(String line, String expected, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                type(line);
+                Thread.sleep(1000);
+                if (screen().contains(expected)) {
+                    return;
+                }
+            }
+            throw new AssertionError("screen never showed \"" + expected + "\" after " + line + ":\n" + screen());
+        }
+
         void keys(String key) {
             tmux("send-keys", key);
         }
