@@ -13,19 +13,38 @@ die() { echo "setup: $*" >&2; exit 1; }
 case "$mode" in demo|test|build) ;; *) die "usage: ./setup.sh demo|test|build" ;; esac
 [ "$(id -u)" = 0 ] || die "run as root (it installs packages, boots VMs and starts docker): sudo ./setup.sh $mode"
 
-# 1. Debian packages
-pkgs=(qemu-system-x86 linux-source-6.1 busybox-static libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
-      cpio build-essential bc flex bison libelf-dev libssl-dev xz-utils maven clang
-      docker.io containerd runc runsc gnuplot-nox util-linux procps iproute2)
+# 1. Debian packages. Every tool and library the build, the tests and the benchmark run is named here
+#    (checked against a fresh machine's package list: docs/prerequisites.md). Installed without
+#    recommends, so runtime pieces that other packages only recommend are named explicitly
+#    (libclang-rt-14-dev: clang's libFuzzer/ASan runtimes, for the agent's fuzz target).
+pkgs=(linux-source-6.1 busybox-static libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler
+      cpio build-essential bc flex bison libelf-dev libssl-dev xz-utils maven clang libclang-rt-14-dev
+      docker.io containerd runc runsc gnuplot-nox util-linux bsdutils procps iproute2 iptables kmod
+      tmux curl iperf3 containernetworking-plugins psmisc file)
+# QEMU comes from bookworm-backports (10.0): Debian 12's 7.2 refuses FIFOs, unix sockets and device
+# nodes on 9p shares (its CVE-2023-2861 fix); see docs/shares.md for the figures behind the choice.
+qemu_min=10
+backports=/etc/apt/sources.list.d/jvmvisor-bookworm-backports.sources
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/jvmvisor-apt.log 2>&1 \
-    || { tail -20 /tmp/jvmvisor-apt.log >&2; die "apt-get install failed (log: /tmp/jvmvisor-apt.log)"; }
+qemu_ver=$(dpkg-query -W -f='${Status} ${Version}' qemu-system-x86 2>/dev/null | awk '/install ok installed/{print $4}' | sed 's/^[0-9]*://' || true)
+need_qemu=; [ "${qemu_ver%%.*}" -ge "$qemu_min" ] 2>/dev/null || need_qemu=1
+if [ ${#missing[@]} -gt 0 ] || [ -n "$need_qemu" ]; then
+  say "installing Debian packages: ${missing[*]} ${need_qemu:+qemu-system-x86 (>= $qemu_min, bookworm-backports)}"
+  if [ -n "$need_qemu" ] && [ ! -f "$backports" ]; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' >"$backports"
+  fi
+  apt-get update -q >/tmp/jvmvisor-apt.log 2>&1 || { tail -20 /tmp/jvmvisor-apt.log >&2; die "apt-get update failed (log: /tmp/jvmvisor-apt.log)"; }
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/jvmvisor-apt.log 2>&1 \
+      || { tail -20 /tmp/jvmvisor-apt.log >&2; die "apt-get install failed (log: /tmp/jvmvisor-apt.log)"; }
+  fi
+  if [ -n "$need_qemu" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -t bookworm-backports qemu-system-x86 >>/tmp/jvmvisor-apt.log 2>&1 \
+      || { tail -20 /tmp/jvmvisor-apt.log >&2; die "installing qemu-system-x86 from bookworm-backports failed (log: /tmp/jvmvisor-apt.log)"; }
+  fi
 else
   say "Debian packages: all present"
 fi

@@ -14,12 +14,14 @@ import java.util.stream.Stream;
  */
 record HostLeftovers(List<String> processes, List<String> mounts, long files) {
 
-    /** Snapshot: jvmvisor/QEMU processes, mounts mentioning {@code marker}, files under {@code dir}. */
+    /** Snapshot: jvmvisor/QEMU processes and mounts mentioning {@code marker}, files under {@code dir}. */
     static HostLeftovers snapshot(String marker, Path dir) {
         List<String> procs = new ArrayList<>();
         ProcessHandle.allProcesses().forEach(h -> {
             String cmd = h.info().commandLine().orElse("");
-            if (cmd.contains("qemu-system") || cmd.contains("io.jvmvisor.shim") || cmd.contains("containerd-shim")) {
+            // only this test's: other runs on the same host (parallel worktrees, CI) have their own
+            if ((cmd.contains("qemu-system") || cmd.contains("io.jvmvisor.shim") || cmd.contains("containerd-shim"))
+                    && cmd.contains(marker)) {
                 procs.add(h.pid() + " " + cmd);
             }
         });

@@ -112,6 +112,9 @@ public final class PrivateDocker implements AutoCloseable {
         Files.delete(tar);
     }
 
+    /** Debian's docker.io client, the same version as the daemon (a newer docker elsewhere on PATH is not the set-up's). */
+    static final String CLIENT = Files.isExecutable(Path.of("/usr/bin/docker")) ? "/usr/bin/docker" : "docker";
+
     /** {@code docker -H unix://SOCK ARGS...}, 120 s limit. */
     public CommandResult docker(String... args) {
         return docker(Duration.ofSeconds(120), null, args);
@@ -124,7 +127,7 @@ public final class PrivateDocker implements AutoCloseable {
 
     /** The full argv of a docker client call, for callers that drive it themselves (ptys, timing). */
     public List<String> command(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("docker", "-H", "unix://" + socket));
+        List<String> cmd = new ArrayList<>(List.of(CLIENT, "-H", "unix://" + socket));
         cmd.addAll(List.of(args));
         return cmd;
     }
