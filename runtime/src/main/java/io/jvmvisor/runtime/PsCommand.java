@@ -88,8 +88,35 @@ final class PsCommand implements CliCommand {
         StringBuilder out = new StringBuilder(String.format("%-8s %-8s %-6s %-5s %s%n", "PID", "PPID", "UID", "STAT", "CMD"));
         for (JsonNode proc : r.data()) {
             out.append(String.format("%-8d %-8d %-6d %-5s %s%n", proc.path("pid").asLong(), proc.path("ppid").asLong(),
-                    proc.path("uid").asLong(), proc.path("state").asText(), proc.path("command").asText()));
+                    proc.path("uid").asLong(), printable(proc.path("state").asText()),
+                    printable(proc.path("command").asText())));
         }
         return out.toString();
+    }
+
+    /**
+     * The guest chooses its processes' command lines: control characters (ESC and the other C0
+     * codes, DEL, the C1 codes) are written as {@code \xNN}, so that nothing the guest prints
+     * can move the cursor, retitle or reprogram the caller's terminal.
+     */
+    static String printable(String s) {
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean control = c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == '\\';
+            if (control && b == null) {
+                b = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (b != null) {
+                if (c == '\\') {
+                    b.append("\\\\");
+                } else if (control) {
+                    b.append(String.format("\\x%02x", (int) c));
+                } else {
+                    b.append(c);
+                }
+            }
+        }
+        return b == null ? s : b.toString();
     }
 }

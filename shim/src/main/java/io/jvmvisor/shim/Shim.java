@@ -5,6 +5,7 @@ import io.jvmvisor.oci.Spec;
 import io.jvmvisor.oci.SpecLoader;
 import io.jvmvisor.shim.agent.AgentClient;
 import io.jvmvisor.shim.control.ControlServer;
+import io.jvmvisor.shim.control.PrivateFiles;
 import io.jvmvisor.shim.control.SocketPaths;
 import io.jvmvisor.shim.engine.Engine;
 import io.jvmvisor.shim.engine.KvmProbe;
@@ -142,6 +143,12 @@ final class Shim {
         }
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
         VmSizing size = VmSizing.of(spec, home, Runtime.getRuntime().availableProcessors());
+        java.util.Map<String, String> ann = spec.annotations() == null ? java.util.Map.of() : spec.annotations();
+        for (String a : new String[] {"io.jvmvisor.kernel", "io.jvmvisor.initrd"}) {
+            if (ann.containsKey(a)) {
+                BootFiles.check(Path.of(ann.get(a)), a, BootFiles.allowedDirs(home));
+            }
+        }
         for (Path p : new Path[] {size.kernel(), size.initrd()}) {
             if (!Files.isReadable(p)) {
                 throw new IllegalArgumentException("cannot read the guest " + (p == size.kernel() ? "kernel" : "initramfs")
@@ -177,7 +184,7 @@ final class Shim {
                 Path exitFile = stateDir.resolve(EXIT_FILE);
                 try {
                     if (!Files.exists(exitFile)) {
-                        Files.writeString(exitFile, new Exit(137, null, "the shim was terminated").toJson());
+                        PrivateFiles.write(exitFile, new Exit(137, null, "the shim was terminated").toJson());
                     }
                     Files.deleteIfExists(socketDir.resolve("shim.sock"));
                     Files.deleteIfExists(config.agentSocket());
@@ -279,7 +286,7 @@ final class Shim {
             LOG.log(Level.WARNING, "the output streams did not end within 2 s after the exit");
         }
         try {
-            Files.writeString(args.stateDir().resolve(EXIT_FILE), exit.toJson());
+            PrivateFiles.write(args.stateDir().resolve(EXIT_FILE), exit.toJson());
         } catch (IOException e) {
             LOG.log(Level.ERROR, "cannot write " + EXIT_FILE + ": " + e.getMessage());
         }
@@ -318,7 +325,7 @@ final class Shim {
         }
         b.append("}\n");
         try {
-            Files.writeString(args.stateDir().resolve(TIMELINE_FILE), b);
+            PrivateFiles.write(args.stateDir().resolve(TIMELINE_FILE), b.toString());
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot write " + TIMELINE_FILE + ": " + e.getMessage());
         }

@@ -27,8 +27,29 @@ public final class ShimLauncher {
         private final String code;
 
         public ShimException(String message, String code) {
-            super(message);
+            super(oneLine(message));
             this.code = code;
+        }
+
+        /**
+         * The CLI reports one line: the first line of the shim's message, without a stack trace or a
+         * console excerpt after it (those are in shim.log and the --log file).
+         */
+        static String oneLine(String message) {
+            if (message == null) {
+                return "the shim failed without a message";
+            }
+            String first = message.strip().lines().findFirst().orElse("").strip();
+            int trace = first.indexOf("\tat ");
+            if (trace >= 0) {
+                first = first.substring(0, trace).strip();
+            }
+            if (first.endsWith(":")) {
+                // an introduction to the lines that followed ("...; last console lines:"): drop it
+                int clause = first.lastIndexOf("; ");
+                first = clause > 0 ? first.substring(0, clause) : first.substring(0, first.length() - 1);
+            }
+            return first.length() > 1000 ? first.substring(0, 1000) + "..." : first;
         }
 
         /** The control API's error code, or null when the shim died without answering. */
@@ -108,7 +129,7 @@ public final class ShimLauncher {
      * create's own stdio (as runc's init): containerd reads create's output until EOF in that mode.
      */
     public static Process start(Options o) throws IOException {
-        Files.createDirectories(o.stateDir());
+        io.jvmvisor.shim.control.PrivateFiles.createDirectories(o.stateDir());
         ProcessBuilder pb = new ProcessBuilder(command(o));
         if (o.consoleSocket() != null) {
             pb.redirectInput(new java.io.File("/dev/null"))

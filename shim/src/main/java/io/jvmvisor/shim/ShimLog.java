@@ -28,7 +28,7 @@ final class ShimLog {
     }
 
     static void install(Path shimLog, Path runtimeLog, boolean json, boolean debug) throws IOException {
-        OutputStream file = Files.newOutputStream(shimLog, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        OutputStream file = io.jvmvisor.shim.control.PrivateFiles.open(shimLog, true);
         PrintStream text = new PrintStream(file, true, StandardCharsets.UTF_8);
         System.setOut(text);
         System.setErr(text);

@@ -21,7 +21,7 @@ public final class ShimMain {
             System.exit(2);
             return;
         }
-        Files.createDirectories(args.stateDir());
+        io.jvmvisor.shim.control.PrivateFiles.createDirectories(args.stateDir());
         ShimLog.install(args.stateDir().resolve("shim.log"), args.log(), args.logJson(), args.debug());
         System.getLogger("shim").log(Level.INFO, "shim " + ProcessHandle.current().pid() + " for container " + args.id()
                 + " (bundle " + args.bundle() + ")");

@@ -335,6 +335,31 @@ final class FfmLibc implements Libc {
     }
 
     @Override
+    public PeerCred peerCredentials(int socket) throws ErrnoException {
+        return FfmSockets.peerCredentials(socket);
+    }
+
+    @Override
+    public int connectUnix(String socketPath) throws ErrnoException {
+        return FfmSockets.connectUnix(socketPath);
+    }
+
+    @Override
+    public void shutdown(int socket, int how) throws ErrnoException {
+        FfmSockets.shutdown(socket, how);
+    }
+
+    @Override
+    public void sendWithFds(int socket, byte[] data, int[] fds) throws ErrnoException {
+        FfmSockets.sendWithFds(socket, data, fds);
+    }
+
+    @Override
+    public int recvWithFds(int socket, byte[] buf, int off, int len, java.util.List<Integer> fds) throws ErrnoException {
+        return FfmSockets.recvWithFds(socket, buf, off, len, fds);
+    }
+
+    @Override
     public String strerror(int errno) {
         try {
             MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);

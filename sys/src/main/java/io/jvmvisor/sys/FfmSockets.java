@@ -37,6 +37,13 @@ final class FfmSockets {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
     private static final MethodHandle SENDMSG = find("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
     private static final MethodHandle RECVMSG = find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
+    private static final MethodHandle GETSOCKOPT = find("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), true);
+    private static final MethodHandle SHUTDOWN = find("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    private static final int SO_PEERCRED = 17;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    /** Most fds one message carries (SCM_RIGHTS). */
+    static final int MAX_FDS = 8;
 
     private FfmSockets() {
     }
@@ -190,6 +197,145 @@ final class FfmSockets {
                 throw new ErrnoException(ErrnoException.EIO, "recvmsg: no SCM_RIGHTS fd in the message");
             }
             return control.get(JAVA_INT, 16);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static Libc.PeerCred peerCredentials(int socket) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment cred = a.allocate(12, 4);
+            MemorySegment len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 12);
+            if ((int) GETSOCKOPT.invokeExact(st, socket, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
+                throw new ErrnoException(errno(st), "getsockopt(SO_PEERCRED)");
+            }
+            return new Libc.PeerCred(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int connectUnix(String socketPath) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment addr = sockaddr(a, socketPath, "connect");
+            int sock = unixSocket(st);
+            if ((int) CONNECT.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
+                ErrnoException e = new ErrnoException(errno(st), "connect(" + socketPath + ")");
+                FfmLibc.INSTANCE.close(sock);
+                throw e;
+            }
+            return sock;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static void shutdown(int socket, int how) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            if ((int) SHUTDOWN.invokeExact(st, socket, how) < 0) {
+                throw new ErrnoException(errno(st), "shutdown(fd " + socket + ")");
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** struct msghdr over {@code data} with room for {@code fds} SCM_RIGHTS descriptors (x86_64 offsets). */
+    private static MemorySegment messageOf(Arena a, MemorySegment data, int[] fds, int room) {
+        MemorySegment iov = a.allocate(16, 8);
+        iov.set(ADDRESS, 0, data);
+        iov.set(JAVA_LONG, 8, data.byteSize());
+        MemorySegment msg = a.allocate(56, 8);
+        msg.set(ADDRESS, 16, iov);
+        msg.set(JAVA_LONG, 24, 1L);
+        if (room > 0) {
+            long space = 16 + ((4L * room + 7) & ~7L); // CMSG_SPACE(room * sizeof(int))
+            MemorySegment control = a.allocate(space, 8);
+            control.set(JAVA_LONG, 0, 16L + 4L * (fds == null ? room : fds.length)); // CMSG_LEN
+            control.set(JAVA_INT, 8, SOL_SOCKET);
+            control.set(JAVA_INT, 12, SCM_RIGHTS);
+            if (fds != null) {
+                for (int i = 0; i < fds.length; i++) {
+                    control.set(JAVA_INT, 16 + 4L * i, fds[i]);
+                }
+                space = 16 + ((4L * fds.length + 7) & ~7L);
+            }
+            msg.set(ADDRESS, 32, control);
+            msg.set(JAVA_LONG, 40, space);
+        }
+        return msg;
+    }
+
+    static void sendWithFds(int socket, byte[] data, int[] fds) throws ErrnoException {
+        if (data.length == 0 || fds.length > MAX_FDS) {
+            throw new ErrnoException(22 /* EINVAL */, "sendmsg: " + data.length + " bytes, " + fds.length + " fds");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment buf = a.allocate(data.length);
+            MemorySegment.copy(data, 0, buf, JAVA_BYTE, 0, data.length);
+            long done = 0;
+            boolean first = true;
+            while (done < data.length) {
+                MemorySegment msg = messageOf(a, buf.asSlice(done), first ? fds : null, first ? fds.length : 0);
+                long r = (long) SENDMSG.invokeExact(st, socket, msg, MSG_NOSIGNAL);
+                if (r < 0) {
+                    int e = errno(st);
+                    if (e == ErrnoException.EINTR) {
+                        continue;
+                    }
+                    throw new ErrnoException(e, "sendmsg(fd " + socket + ")");
+                }
+                done += r;
+                first = false;
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int recvWithFds(int socket, byte[] buf, int off, int len, java.util.List<Integer> fds) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment data = a.allocate(Math.max(1, len));
+            MemorySegment msg = messageOf(a, data, null, MAX_FDS);
+            long r;
+            while (true) {
+                r = (long) RECVMSG.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
+                if (r >= 0) {
+                    break;
+                }
+                int e = errno(st);
+                if (e != ErrnoException.EINTR) {
+                    throw new ErrnoException(e, "recvmsg(fd " + socket + ")");
+                }
+            }
+            long controlLen = msg.get(JAVA_LONG, 40);
+            if (controlLen >= 16) {
+                MemorySegment control = msg.get(ADDRESS, 32).reinterpret(controlLen);
+                long cmsgLen = control.get(JAVA_LONG, 0);
+                if (control.get(JAVA_INT, 8) == SOL_SOCKET && control.get(JAVA_INT, 12) == SCM_RIGHTS) {
+                    for (long o = 16; o + 4 <= cmsgLen && o + 4 <= controlLen; o += 4) {
+                        fds.add(control.get(JAVA_INT, o));
+                    }
+                }
+            }
+            MemorySegment.copy(data, JAVA_BYTE, 0, buf, off, (int) r);
+            return (int) r;
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

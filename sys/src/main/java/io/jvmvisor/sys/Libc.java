@@ -31,6 +31,10 @@ public interface Libc {
     record Pty(int master, int slave) {
     }
 
+    /** The credentials of a Unix socket's peer, as the kernel recorded them at connect(2). */
+    record PeerCred(int pid, int uid, int gid) {
+    }
+
     /** A terminal window size. */
     record WinSize(int rows, int cols) {
     }
@@ -97,6 +101,24 @@ public interface Libc {
 
     /** {@code recvmsg(sock, ...)}: the fd received with SCM_RIGHTS. */
     int recvFd(int socket) throws ErrnoException;
+
+    /** {@code getsockopt(sock, SOL_SOCKET, SO_PEERCRED, struct ucred *, ...)} */
+    PeerCred peerCredentials(int socket) throws ErrnoException;
+
+    /** {@code socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC); connect(path)}: the connected socket. */
+    int connectUnix(String socketPath) throws ErrnoException;
+
+    /** {@code int shutdown(int sock, int how)} (0 read, 1 write, 2 both) */
+    void shutdown(int socket, int how) throws ErrnoException;
+
+    /** {@code sendmsg(sock, data, MSG_NOSIGNAL)} with {@code fds} (at most 8) as SCM_RIGHTS on its first byte; sends everything. */
+    void sendWithFds(int socket, byte[] data, int[] fds) throws ErrnoException;
+
+    /**
+     * {@code recvmsg(sock, buf, MSG_CMSG_CLOEXEC)}: bytes read (0 at EOF); descriptors that came with
+     * them (SCM_RIGHTS) are added to {@code fds}, owned by the caller.
+     */
+    int recvWithFds(int socket, byte[] buf, int off, int len, java.util.List<Integer> fds) throws ErrnoException;
 
     /** {@code char *strerror(int errnum)} */
     String strerror(int errno);

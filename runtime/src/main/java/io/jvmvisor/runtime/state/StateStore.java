@@ -1,5 +1,6 @@
 package io.jvmvisor.runtime.state;
 
+import io.jvmvisor.shim.control.PrivateFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -11,7 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,6 +33,7 @@ public final class StateStore {
     /** The file the shim writes with the VMM's PID. */
     public static final String VMM_PID_FILE = "vmm.pid";
     private static final String LOCK_FILE = ".lock";
+    private static final java.util.concurrent.atomic.AtomicInteger TMP_SEQ = new java.util.concurrent.atomic.AtomicInteger();
     /** runc's rule for container IDs. */
     private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
 
@@ -68,27 +69,38 @@ public final class StateStore {
     public Path create(ContainerRecord record) throws StoreException {
         checkId(record.id());
         Path dir = dir(record.id());
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            throw new StoreException(StoreException.Kind.IO, "--root " + root + " is not a directory");
+        }
         try {
             if (!Files.isDirectory(root)) {
-                Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+                PrivateFiles.createDirectories(root);
             }
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+            Files.createDirectory(dir, PrivateFiles.dirMode());
         } catch (FileAlreadyExistsException e) {
             throw new StoreException(StoreException.Kind.EXISTS, "container with id exists: " + record.id());
         } catch (IOException e) {
             throw new StoreException(StoreException.Kind.IO, "cannot create state directory " + dir + ": " + e.getMessage());
         }
-        write(record);
+        try {
+            write(record);
+        } catch (StoreException e) {
+            // a full or failing --root: leave no directory that would read as "creating" forever
+            try {
+                remove(record.id());
+            } catch (StoreException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
         return dir;
     }
 
-    /** Replaces the record atomically (temp file + rename). */
+    /** Replaces the record atomically (temp file + rename); a failed write leaves no temp file. */
     public void write(ContainerRecord record) throws StoreException {
         Path dir = dir(record.id());
-        Path tmp = dir.resolve(STATE_FILE + ".tmp");
         try {
-            Files.write(tmp, RecordJson.write(record));
-            move(tmp, dir.resolve(STATE_FILE));
+            writeAtomically(dir.resolve(STATE_FILE), RecordJson.write(record));
         } catch (IOException e) {
             throw new StoreException(StoreException.Kind.IO, "cannot write " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
         }
@@ -184,10 +196,35 @@ public final class StateStore {
 
     /** Writes {@code content} to {@code target} atomically (temp file in the same dir + rename), as runc does for --pid-file. */
     public static void writeAtomically(Path target, String content) throws IOException {
+        writeAtomically(target, content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Writes {@code content} to {@code target} atomically: a fresh temp file beside it (O_CREAT|O_EXCL,
+     * so a symlink or file planted there is never followed nor reused; mode 0600), then rename over
+     * the target (rename replaces a symlink at the target, it does not follow it). The temp file is
+     * removed if anything fails.
+     */
+    public static void writeAtomically(Path target, byte[] content) throws IOException {
         Path abs = target.toAbsolutePath();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp");
-        Files.writeString(tmp, content);
-        move(tmp, abs);
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + TMP_SEQ.incrementAndGet());
+        try {
+            try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(tmp,
+                    java.util.EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), PrivateFiles.fileMode())) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(content);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+            move(tmp, abs);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -126,4 +126,79 @@ class StateStoreTest {
         assertFalse(ProcStat.isAlive(me, t + 1));
         assertEquals(-1, ProcStat.startTime(Integer.MAX_VALUE));
     }
+
+    @Test
+    void stateIsPrivateToItsOwner() throws Exception {
+        StateStore store = new StateStore(dir.resolve("root"));
+        Path d = store.create(rec("p"));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(d)));
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(store.root())));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(d.resolve(StateStore.STATE_FILE))));
+        store.write(rec("p"));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(d.resolve(StateStore.STATE_FILE))));
+    }
+
+    @Test
+    void aRootThatIsAFileIsNamedAsSuch() throws Exception {
+        Path file = Files.writeString(dir.resolve("afile"), "x");
+        StoreException e = assertThrows(StoreException.class, () -> new StateStore(file).create(rec("c")));
+        assertEquals("--root " + file + " is not a directory", e.getMessage());
+    }
+
+    @Test
+    void pidFileNeverFollowsAPlantedSymlink() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim"), "precious");
+        Path pidFile = dir.resolve("c.pid");
+        Files.createSymbolicLink(pidFile, victim);
+        // the temp names a writer could guess are planted too
+        Files.createSymbolicLink(dir.resolve(".c.pid.tmp"), victim);
+        StateStore.writeAtomically(pidFile, "4242");
+        assertEquals("precious", Files.readString(victim));
+        assertFalse(Files.isSymbolicLink(pidFile));
+        assertEquals("4242", Files.readString(pidFile));
+    }
+
+    /**
+     * A --root with no space left: create fails with the reason and leaves nothing, so the ID can
+     * be created once there is room (a tiny tmpfs, mounted for the test).
+     */
+    @Test
+    void fullRootLeavesNothingAndTheIdStaysFree() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("id", "-u").start().inputReader().readLine().equals("0"),
+                "mounting a tmpfs needs root");
+        Path mnt = Files.createDirectories(dir.resolve("tiny"));
+        run("mount", "-t", "tmpfs", "-o", "size=8k,nr_inodes=64", "jvmvisor-test-full", mnt.toString());
+        try {
+            // fill it
+            try (var out = Files.newOutputStream(mnt.resolve("filler"))) {
+                byte[] b = new byte[4096];
+                for (int i = 0; i < 64; i++) {
+                    out.write(b);
+                }
+            } catch (java.io.IOException full) {
+                // ENOSPC: as wanted
+            }
+            StateStore store = new StateStore(mnt.resolve("root"));
+            Files.createDirectories(store.root());
+            ContainerRecord big = new ContainerRecord("full", "/b".repeat(4000), "/r", "t", "root", Map.of(), 0, 0);
+            StoreException e = assertThrows(StoreException.class, () -> store.create(big));
+            assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+            try (var left = Files.list(store.root())) {
+                assertEquals(List.of(), left.toList(), "nothing may remain in the root");
+            }
+            Files.delete(mnt.resolve("filler"));
+            store.create(big);
+            assertEquals(big, store.read("full"));
+        } finally {
+            run("umount", mnt.toString());
+        }
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+    }
 }

@@ -17,6 +17,8 @@ import java.util.Deque;
 final class ConsoleLog {
     static final long CAP = 1 << 20;
     private static final int KEPT_LINES = 50;
+    /** Longest line kept in memory: the guest decides what it prints, the shim's heap must not follow. */
+    static final int MAX_LINE = 4096;
 
     private final Deque<String> tail = new ArrayDeque<>();
     private final StringBuilder partial = new StringBuilder();
@@ -29,7 +31,7 @@ final class ConsoleLog {
 
     private void copy(InputStream console, Path file) {
         long written = 0;
-        try (InputStream in = console; OutputStream out = Files.newOutputStream(file)) {
+        try (InputStream in = console; OutputStream out = io.jvmvisor.shim.control.PrivateFiles.open(file, false)) {
             byte[] buf = new byte[8192];
             int n;
             while ((n = in.read(buf)) > 0) {
@@ -50,17 +52,27 @@ final class ConsoleLog {
     }
 
     private synchronized void remember(String text) {
-        for (char c : text.toCharArray()) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
             if (c == '\n') {
                 tail.addLast(partial.toString());
                 partial.setLength(0);
                 if (tail.size() > KEPT_LINES) {
                     tail.removeFirst();
                 }
-            } else if (c != '\r') {
+            } else if (c != '\r' && partial.length() < MAX_LINE) {
                 partial.append(c);
             }
         }
+    }
+
+    /** Characters held in memory (kept lines and the line being received). */
+    synchronized long retainedChars() {
+        long n = partial.length();
+        for (String l : tail) {
+            n += l.length();
+        }
+        return n;
     }
 
     long firstLineNanos() {
