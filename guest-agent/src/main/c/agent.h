@@ -9,6 +9,7 @@
  *                pivot_root, mounts, devices)
  *   process.c    ExecProcess, SignalProcess, WaitProcess, ListProcesses, exit tracking
  *   stdio.c      WriteStdin, CloseStdin, ReadOutput, ResizeTty (pipes, ptys)
+ *   dns_relay.c  DnsQueries, DnsAnswer (docker's 127.0.0.11 relayed to the host)
  *
  * Style: every function that can fail returns a negative errno and, where a
  * person can act on it, fills an error message (err_set). Resources are
@@ -118,6 +119,9 @@ void rpc_write_stdin(struct call *c, const ProtobufCMessage *req);
 void rpc_close_stdin(struct call *c, const ProtobufCMessage *req);
 void rpc_read_output(struct call *c, const ProtobufCMessage *req);
 void rpc_resize_tty(struct call *c, const ProtobufCMessage *req);
+/* dns_relay.c */
+void rpc_dns_queries(struct call *c, const ProtobufCMessage *req);
+void rpc_dns_answer(struct call *c, const ProtobufCMessage *req);
 
 /* process.c: number of live processes of a container, or -ENOENT when the
  * agent has no such container (Stats with a container_id). A weak default

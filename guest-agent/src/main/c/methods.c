@@ -21,6 +21,8 @@ const struct rpc_method rpc_methods[] = {
     M("Stats", stats_request, rpc_stats),
     M("RemoveContainer", remove_container_request, rpc_remove_container),
     M("Shutdown", shutdown_request, rpc_shutdown),
+    M("DnsQueries", dns_queries_request, rpc_dns_queries),
+    M("DnsAnswer", dns_answer_request, rpc_dns_answer),
     { NULL, NULL, NULL },
 };
 

@@ -21,6 +21,8 @@ WEAK_RPC(rpc_write_stdin)
 WEAK_RPC(rpc_close_stdin)
 WEAK_RPC(rpc_read_output)
 WEAK_RPC(rpc_resize_tty)
+WEAK_RPC(rpc_dns_queries)
+WEAK_RPC(rpc_dns_answer)
 
 __attribute__((weak)) void process_reaped(pid_t pid, int status)
 {

@@ -13,6 +13,9 @@ import io.jvmvisor.shim.engine.QemuEngine;
 import io.jvmvisor.shim.engine.Timeline;
 import io.jvmvisor.shim.engine.Vm;
 import io.jvmvisor.shim.engine.VmConfig;
+import io.jvmvisor.shim.net.DnsRelay;
+import io.jvmvisor.shim.net.DnsUpstream;
+import io.jvmvisor.shim.net.EmbeddedDns;
 import io.jvmvisor.shim.relay.StdioRelay;
 import io.jvmvisor.sys.Fd;
 import java.io.FileDescriptor;
@@ -48,6 +51,7 @@ final class Shim {
     volatile HostCgroup hostCgroup;
     volatile AgentClient agent;
     private volatile StdioRelay relay;
+    private volatile DnsRelay dnsRelay;
 
     Shim(ShimArgs args) {
         this.args = args;
@@ -219,6 +223,7 @@ final class Shim {
         int guestPid = client.createContainer(t.spec());
         mark("container-created");
         LOG.log(Level.INFO, "container created, guest PID " + guestPid);
+        startDnsRelay(spec, client, cleanup);
         var p = spec.process();
         if (p != null && Boolean.TRUE.equals(p.terminal()) && args.consoleSocket() != null) {
             int rows = p.consoleSize() == null ? 0 : p.consoleSize().height();
@@ -231,6 +236,24 @@ final class Shim {
         moveTo(new ContainerState.Created());
         writeTimeline();
         return control;
+    }
+
+    /**
+     * Docker's embedded DNS (resolv.conf names 127.0.0.11): the agent listens on 127.0.0.11:53 in the
+     * container's namespace in the guest and relays each query here, where 127.0.0.11:53 is docker's
+     * resolver (the shim runs in the container's network namespace). Listening before the container's
+     * process starts.
+     */
+    private void startDnsRelay(Spec spec, AgentClient client, CleanupStack cleanup) throws Exception {
+        if (!EmbeddedDns.named(spec, args.bundle())) {
+            return;
+        }
+        DnsRelay dns = DnsRelay.start(client, io.jvmvisor.agent.v1.DnsQueriesRequest.newBuilder()
+                        .setContainerId(args.id()).setAddress(EmbeddedDns.ADDRESS).setPort(53).build(),
+                new DnsUpstream(DnsUpstream.DOCKER, Duration.ofSeconds(2)), Duration.ofSeconds(10));
+        dnsRelay = dns;
+        cleanup.push("stop the DNS relay", dns::close);
+        mark("dns-relay");
     }
 
     /** Aliases whose state dir is gone were left by shims that were SIGKILLed: remove them. */
@@ -303,6 +326,9 @@ final class Shim {
         writeTimeline();
         if (relay != null) {
             relay.close();
+        }
+        if (dnsRelay != null) {
+            dnsRelay.close();
         }
         agent.close();
     }

@@ -12,6 +12,10 @@ import io.grpc.stub.StreamObserver;
 import io.jvmvisor.agent.v1.AgentGrpc;
 import io.jvmvisor.agent.v1.ContainerSpec;
 import io.jvmvisor.agent.v1.CreateContainerRequest;
+import io.jvmvisor.agent.v1.DnsAnswerRequest;
+import io.jvmvisor.agent.v1.DnsQueriesRequest;
+import io.jvmvisor.agent.v1.DnsQuery;
+import io.jvmvisor.agent.v1.Empty;
 import io.jvmvisor.agent.v1.ExecProcessRequest;
 import io.jvmvisor.agent.v1.ListProcessesRequest;
 import io.jvmvisor.agent.v1.ListProcessesResponse;
@@ -233,6 +237,37 @@ public final class AgentClient implements AutoCloseable {
                     }
                 });
         return done;
+    }
+
+    /**
+     * Opens the agent's DNS relay (DnsQueries): {@code sink} gets the first message (listening), then
+     * every query, until the stream ends. Returns what cancels the stream (the agent closes its sockets).
+     */
+    public Runnable dnsQueries(DnsQueriesRequest request, StreamObserver<DnsQuery> sink) {
+        io.grpc.Context.CancellableContext ctx = io.grpc.Context.current().withCancellation();
+        ctx.run(() -> async.dnsQueries(request, sink));
+        return () -> ctx.cancel(null);
+    }
+
+    /** Answers one query of {@link #dnsQueries} without waiting; {@code done} gets the outcome (null: delivered). */
+    public void dnsAnswer(long id, byte[] data, Consumer<Throwable> done) {
+        async.withDeadlineAfter(5, TimeUnit.SECONDS).dnsAnswer(
+                DnsAnswerRequest.newBuilder().setId(id).setData(ByteString.copyFrom(data)).build(),
+                new StreamObserver<Empty>() {
+                    @Override
+                    public void onNext(Empty value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.accept(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.accept(null);
+                    }
+                });
     }
 
     @Override
