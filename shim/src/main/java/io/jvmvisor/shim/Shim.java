@@ -52,6 +52,7 @@ final class Shim {
     volatile AgentClient agent;
     private volatile StdioRelay relay;
     private volatile DnsRelay dnsRelay;
+    private volatile Spec spec;
 
     Shim(ShimArgs args) {
         this.args = args;
@@ -223,7 +224,7 @@ final class Shim {
         int guestPid = client.createContainer(t.spec());
         mark("container-created");
         LOG.log(Level.INFO, "container created, guest PID " + guestPid);
-        startDnsRelay(spec, client, cleanup);
+        this.spec = spec;
         var p = spec.process();
         if (p != null && Boolean.TRUE.equals(p.terminal()) && args.consoleSocket() != null) {
             int rows = p.consoleSize() == null ? 0 : p.consoleSize().height();
@@ -241,18 +242,23 @@ final class Shim {
     /**
      * Docker's embedded DNS (resolv.conf names 127.0.0.11): the agent listens on 127.0.0.11:53 in the
      * container's namespace in the guest and relays each query here, where 127.0.0.11:53 is docker's
-     * resolver (the shim runs in the container's network namespace). Listening before the container's
-     * process starts.
+     * resolver (the shim runs in the container's network namespace). Decided at start, just before the
+     * container's process runs: docker rewrites resolv.conf to 127.0.0.11 in its prestart hook, after
+     * the shim's create.
      */
-    private void startDnsRelay(Spec spec, AgentClient client, CleanupStack cleanup) throws Exception {
-        if (!EmbeddedDns.named(spec, args.bundle())) {
+    void startDnsRelayIfNamed() throws AgentClient.AgentException {
+        Spec s = spec;
+        if (dnsRelay != null || s == null || !EmbeddedDns.named(s, args.bundle())) {
             return;
         }
-        DnsRelay dns = DnsRelay.start(client, io.jvmvisor.agent.v1.DnsQueriesRequest.newBuilder()
-                        .setContainerId(args.id()).setAddress(EmbeddedDns.ADDRESS).setPort(53).build(),
-                new DnsUpstream(DnsUpstream.DOCKER, Duration.ofSeconds(2)), Duration.ofSeconds(10));
-        dnsRelay = dns;
-        cleanup.push("stop the DNS relay", dns::close);
+        try {
+            dnsRelay = DnsRelay.start(agent, io.jvmvisor.agent.v1.DnsQueriesRequest.newBuilder()
+                            .setContainerId(args.id()).setAddress(EmbeddedDns.ADDRESS).setPort(53).build(),
+                    new DnsUpstream(DnsUpstream.DOCKER, Duration.ofSeconds(2)), Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentClient.AgentException("interrupted while starting the DNS relay");
+        }
         mark("dns-relay");
     }
 

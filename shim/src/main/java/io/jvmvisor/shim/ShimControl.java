@@ -113,6 +113,7 @@ final class ShimControl implements ControlServer.Handler {
         if (!(s instanceof Created)) {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "cannot start a container that is " + s.status());
         }
+        shim.startDnsRelayIfNamed();
         shim.agent.start();
         shim.mark("started");
         shim.moveTo(new Running());
