@@ -47,8 +47,10 @@ final class ExecStandIn {
         java.util.Optional<ProcessHandle> launcher = ready == null ? java.util.Optional.empty()
                 : ProcessHandle.current().parent();
         String execId = "exec-" + self + "-" + System.nanoTime();
-        try (ControlClient c = ControlClient.connect(containers.store().dir(id))) {
-            ControlResponse started = c.call(ControlRequest.exec(execId, process, self, consoleSocket));
+        // this process's stdin, stdout and stderr go to the shim with the request (SCM_RIGHTS)
+        try (ControlClient c = ControlClient.sendWithFds(containers.store().dir(id),
+                ControlRequest.exec(execId, process, self, consoleSocket), 0, 1, 2)) {
+            ControlResponse started = c.next();
             if (!started.ok()) {
                 throw new CliException(started.error());
             }

@@ -176,6 +176,7 @@ final class Shim {
         Vm started = engine.start(config, stateDir);
         vm = started;
         mark("vmm-started");
+        privatize(stateDir.resolve(QemuEngine.PID_FILE));
         cleanup.push("stop the VM", () -> {
             started.stop(Duration.ZERO);
             Files.deleteIfExists(config.agentSocket());
@@ -214,6 +215,9 @@ final class Shim {
         }
         agent = client;
         cleanup.push("close the agent connection", client::close);
+        // QEMU made its sockets under the caller's umask; the 0700 state dir guards them, and so do their modes
+        privatize(config.agentSocket());
+        privatize(config.qmpSocket());
         mark("agent-ready");
         if (started.firstConsoleLineNanos() != 0) {
             synchronized (timeline) {
@@ -260,6 +264,17 @@ final class Shim {
             throw new AgentClient.AgentException("interrupted while starting the DNS relay");
         }
         mark("dns-relay");
+    }
+
+    /** Makes a file the VMM created readable by its owner only (0600). */
+    private static void privatize(Path file) {
+        try {
+            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Files.setPosixFilePermissions(file, PrivateFiles.FILE);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot make " + file + " private: " + e.getMessage());
+        }
     }
 
     /** Aliases whose state dir is gone were left by shims that were SIGKILLed: remove them. */

@@ -134,7 +134,7 @@ final class ShimControl implements ControlServer.Handler {
         if (s instanceof Paused) {
             shim.vm.resume(); // the agent runs in the VM: it cannot answer while paused
         }
-        agent.signal("", sig, Boolean.TRUE.equals(req.all()));
+        agent.signal(req.execId() == null ? "" : req.execId(), sig, Boolean.TRUE.equals(req.all()));
         if (s instanceof Paused && sig != SIGKILL) {
             shim.vm.pause();
         }
@@ -245,6 +245,24 @@ final class ShimControl implements ControlServer.Handler {
     }
 
     private void exec(ControlRequest req, ControlServer.Answer answer) throws IOException {
+        java.util.List<Fd> stdio = answer.takeFds();
+        try {
+            exec(req, answer, stdio);
+        } finally {
+            for (Fd fd : stdio) {
+                fd.close();
+            }
+        }
+    }
+
+    /**
+     * Runs an exec'd process with the caller's own stdio: the three descriptors it sent with the
+     * request (the very open files: an {@code >> out.txt} keeps appending). Only the caller's
+     * own PID is accepted as {@code stdioPid}. When the caller hangs up (the CLI was killed), the
+     * process loses its stand-in on the host: it is killed and the caller's stdio released, so
+     * that nobody waits on a pipe the shim would hold open.
+     */
+    private void exec(ControlRequest req, ControlServer.Answer answer, java.util.List<Fd> stdio) throws IOException {
         if (!(shim.state() instanceof Running)) {
             answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
                     "cannot exec in a container that is " + shim.state().status()));
@@ -254,34 +272,53 @@ final class ShimControl implements ControlServer.Handler {
             answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "exec: execId and process are required"));
             return;
         }
+        Libc.PeerCred peer = answer.peer();
+        if (peer == null || req.stdioPid() == null || req.stdioPid() != peer.pid()) {
+            answer.send(ControlResponse.failure(ErrorCode.PERMISSION_DENIED, "exec: stdioPid " + req.stdioPid()
+                    + " is not the caller" + (peer == null ? "" : " (pid " + peer.pid() + ")")));
+            return;
+        }
         io.jvmvisor.oci.Process p = JSON.treeToValue(req.process(), io.jvmvisor.oci.Process.class);
+        boolean terminal = Boolean.TRUE.equals(p.terminal());
+        boolean console = terminal && req.consoleSocket() != null;
+        if (!console && stdio.size() != 3) {
+            answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT,
+                    "exec: the caller's stdin, stdout and stderr must come with the request (got " + stdio.size() + " fds)"));
+            return;
+        }
         AgentClient agent = shim.agent;
         String id = req.execId();
-        boolean terminal = Boolean.TRUE.equals(p.terminal());
         int pid = agent.exec(id, SpecTranslator.process(p));
-        StdioRelay relay;
-        Fd in = null;
-        Fd out = null;
-        Fd err = null;
-        if (terminal && req.consoleSocket() != null) {
-            relay = StdioRelay.terminal(agent, id, req.consoleSocket(),
-                    p.consoleSize() == null ? 0 : p.consoleSize().height(), p.consoleSize() == null ? 0 : p.consoleSize().width());
-        } else {
-            String fds = "/proc/" + req.stdioPid() + "/fd/";
-            in = Fd.open(fds + 0, Libc.O_RDONLY);
-            out = Fd.open(fds + 1, Libc.O_WRONLY);
-            err = terminal ? null : Fd.open(fds + 2, Libc.O_WRONLY);
-            relay = StdioRelay.pipes(agent, id, in.inputStream(), out, err);
-        }
+        StdioRelay relay = console
+                ? StdioRelay.terminal(agent, id, req.consoleSocket(),
+                        p.consoleSize() == null ? 0 : p.consoleSize().height(), p.consoleSize() == null ? 0 : p.consoleSize().width())
+                : StdioRelay.pipes(agent, id, stdio.get(0).inputStream(), stdio.get(1), terminal ? null : stdio.get(2));
         answer.send(ControlResponse.pid(pid));
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        answer.hangup().thenRun(() -> {
+            if (done.get()) {
+                return;
+            }
+            LOG.log(Level.WARNING, "exec " + id + ": the caller (pid " + peer.pid() + ") is gone: killing the process, "
+                    + "releasing its stdio");
+            relay.close();
+            for (Fd fd : stdio) {
+                try {
+                    fd.close();
+                } catch (IOException e) {
+                    // closing cannot usefully fail
+                }
+            }
+            try {
+                agent.signal(id, SIGKILL, false);
+            } catch (AgentClient.AgentException e) {
+                LOG.log(Level.DEBUG, "exec " + id + ": " + e.getMessage());
+            }
+        });
         WaitProcessResponse r = agent.waitProcess(id);
         relay.awaitOutputs(2000);
+        done.set(true);
         relay.close();
-        for (Fd fd : new Fd[] {in, out, err}) {
-            if (fd != null) {
-                fd.close();
-            }
-        }
         answer.send(ControlResponse.exited(r.getExitStatus()));
     }
 }

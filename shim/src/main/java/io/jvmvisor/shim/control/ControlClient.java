@@ -21,11 +21,39 @@ public final class ControlClient implements AutoCloseable {
     public static final String SOCKET_NAME = "shim.sock";
 
     private final SocketChannel channel;
+    private final io.jvmvisor.sys.Fd fd;
     private final BufferedReader reader;
 
     private ControlClient(SocketChannel channel) {
         this.channel = channel;
+        this.fd = null;
         this.reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+    }
+
+    private ControlClient(io.jvmvisor.sys.Fd fd) {
+        this.channel = null;
+        this.fd = fd;
+        this.reader = new BufferedReader(new InputStreamReader(fd.inputStream(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Connects and sends {@code request} with {@code fds} passed along it (SCM_RIGHTS): exec hands
+     * the shim its own stdin/stdout/stderr so, the very open files (offset, O_APPEND and all).
+     * Read the answers with {@link #next()}.
+     */
+    public static ControlClient sendWithFds(Path stateDir, ControlRequest request, int... fds) throws IOException {
+        io.jvmvisor.sys.Libc libc = io.jvmvisor.sys.Libc.get();
+        io.jvmvisor.sys.Fd sock = new io.jvmvisor.sys.Fd(libc.connectUnix(SocketPaths.socketDir(stateDir).resolve(SOCKET_NAME).toString()));
+        try {
+            byte[] json = ControlCodec.write(request);
+            byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+            line[json.length] = '\n';
+            libc.sendWithFds(sock.value(), line, fds);
+        } catch (IOException | RuntimeException e) {
+            sock.close();
+            throw e;
+        }
+        return new ControlClient(sock);
     }
 
     /** Connects to the shim of the container whose state directory is given. */
@@ -42,6 +70,9 @@ public final class ControlClient implements AutoCloseable {
 
     /** Sends one request and reads its (first) answer. */
     public ControlResponse call(ControlRequest request) throws IOException {
+        if (channel == null) {
+            throw new IllegalStateException("the request of this connection was sent with it");
+        }
         OutputStream out = Channels.newOutputStream(channel);
         out.write(ControlCodec.write(request));
         out.write('\n');
@@ -67,6 +98,10 @@ public final class ControlClient implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        if (channel != null) {
+            channel.close();
+        } else {
+            fd.close();
+        }
     }
 }

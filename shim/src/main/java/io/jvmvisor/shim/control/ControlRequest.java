@@ -12,9 +12,10 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param signal      kill: signal number
  * @param all         kill: signal every process of the container
  * @param force       delete: stop a running container first
- * @param execId      exec/resize: the exec process ID ("" or null = init)
+ * @param execId      exec/resize/kill: the exec process ID ("" or null = init)
  * @param process     exec: the OCI process object (as in process.json)
- * @param stdioPid    exec: PID whose fds 0,1,2 the shim opens through /proc (the caller's)
+ * @param stdioPid    exec: the caller's PID; must be the connection's peer (SO_PEERCRED). The caller's
+ *                    stdin, stdout and stderr come with the request (SCM_RIGHTS)
  * @param consoleSocket exec: path of the console socket (terminal processes)
  * @param rows        resize: rows
  * @param cols        resize: columns
@@ -53,6 +54,11 @@ public record ControlRequest(String op, Integer signal, Boolean all, Boolean for
 
     public static ControlRequest kill(int signal, boolean all) {
         return new ControlRequest(Op.KILL.wire, signal, all, null, null, null, null, null, null, null, null);
+    }
+
+    /** A signal to one exec'd process (what a foreground exec forwards). */
+    public static ControlRequest kill(String execId, int signal) {
+        return new ControlRequest(Op.KILL.wire, signal, false, null, execId, null, null, null, null, null, null);
     }
 
     public static ControlRequest delete(boolean force) {

@@ -20,7 +20,7 @@ public record ControlResponse(boolean ok, String error, String code, String stat
                               Integer exitStatus, JsonNode data) {
 
     /** Kinds of control errors, so the CLI can map them to runc's behaviour. */
-    public enum ErrorCode { NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, VM_DIED, INTERNAL }
+    public enum ErrorCode { NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, VM_DIED, INTERNAL, PERMISSION_DENIED }
 
     public static ControlResponse success() {
         return new ControlResponse(true, null, null, null, null, null, null);

@@ -1,87 +1,131 @@
 package io.jvmvisor.shim.control;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
+import io.jvmvisor.sys.ErrnoException;
+import io.jvmvisor.sys.Fd;
+import io.jvmvisor.sys.Libc;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.Channels;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 
 /**
- * The shim's side of the control socket: one virtual thread per connection,
- * one JSON request line, answer lines written by the {@link Handler}.
+ * The shim's side of the control socket: one thread per connection, one JSON request line
+ * (at most {@link #MAX_REQUEST} bytes, with the descriptors the client passed along it by
+ * SCM_RIGHTS), answer lines written by the {@link Handler}.
+ *
+ * <p>Who may drive the container: the socket is {@code 0600} inside a {@code 0700} state dir,
+ * and every connection's peer credentials (SO_PEERCRED) are checked: only root and the socket's
+ * owner get an answer; anyone else gets {@code PERMISSION_DENIED} and the connection is closed.
  */
 public final class ControlServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("shim.control");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest request line accepted (a process.json with its environment fits many times). */
+    public static final int MAX_REQUEST = 1 << 20;
 
     /** Answers requests. {@code answer} may be called more than once (exec). */
     public interface Handler {
         void handle(ControlRequest request, Answer answer) throws IOException;
     }
 
-    /** Where a handler writes its answer lines. */
+    /** Where a handler writes its answer lines, and what it knows of the client. */
     public interface Answer {
         void send(ControlResponse response) throws IOException;
+
+        /** The client's credentials (SO_PEERCRED); null where unknown. */
+        default Libc.PeerCred peer() {
+            return null;
+        }
+
+        /** The descriptors the client sent with its request; the handler owns (and closes) those it takes. */
+        default List<Fd> takeFds() {
+            return List.of();
+        }
+
+        /** Completes when the client hangs up (watched only once asked for). */
+        default CompletableFuture<Void> hangup() {
+            return new CompletableFuture<>();
+        }
     }
 
-    private final ServerSocketChannel server;
+    private final int listenFd;
     private final Path socket;
     private final Thread acceptor;
+    private final Predicate<Libc.PeerCred> allowed;
+    private volatile boolean open = true;
 
-    private ControlServer(ServerSocketChannel server, Path socket, Handler handler) {
-        this.server = server;
+    private ControlServer(int listenFd, Path socket, Handler handler, Predicate<Libc.PeerCred> allowed) {
+        this.listenFd = listenFd;
         this.socket = socket;
-        this.acceptor = Thread.ofVirtual().name("control-accept").start(() -> accept(handler));
+        this.allowed = allowed;
+        this.acceptor = Thread.ofPlatform().daemon().name("control-accept").start(() -> accept(handler));
     }
 
-    /** Listens on {@code socket} (an old socket file there is replaced). */
+    /** Listens on {@code socket} (an old socket file there is replaced); root and the socket's owner may connect. */
     public static ControlServer listen(Path socket, Handler handler) throws IOException {
+        return listen(socket, handler, null);
+    }
+
+    /**
+     * As {@link #listen(Path, Handler)}, with the peers allowed given explicitly (tests); null
+     * means root and the socket's owner.
+     */
+    public static ControlServer listen(Path socket, Handler handler, Predicate<Libc.PeerCred> allowed) throws IOException {
         Files.deleteIfExists(socket);
-        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        int fd;
         try {
-            s.bind(UnixDomainSocketAddress.of(socket));
-        } catch (IOException e) {
-            s.close();
+            fd = Libc.get().listenUnix(socket.toString());
+        } catch (ErrnoException e) {
             throw new IOException("cannot listen on " + socket + ": " + e.getMessage(), e);
         }
-        return new ControlServer(s, socket, handler);
+        try {
+            Files.setPosixFilePermissions(socket, PrivateFiles.FILE);
+            if (allowed == null) {
+                int owner = (Integer) Files.getAttribute(socket, "unix:uid");
+                allowed = p -> p.uid() == 0 || p.uid() == owner;
+            }
+        } catch (IOException | RuntimeException e) {
+            Libc.get().close(fd);
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        return new ControlServer(fd, socket, handler, allowed);
     }
 
     private void accept(Handler handler) {
-        while (server.isOpen()) {
+        while (open) {
+            int c;
             try {
-                SocketChannel c = server.accept();
-                Thread.ofVirtual().name("control").start(() -> serve(c, handler));
-            } catch (IOException e) {
-                if (server.isOpen()) {
+                c = Libc.get().accept(listenFd);
+            } catch (ErrnoException e) {
+                if (open) {
                     LOG.log(Level.WARNING, "control socket accept failed: " + e.getMessage());
                 }
                 return;
             }
+            Thread.ofPlatform().daemon().name("control").stackSize(256 << 10).start(() -> serve(c, handler));
         }
     }
 
-    private static void serve(SocketChannel c, Handler handler) {
-        try (c) {
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
-            OutputStream out = Channels.newOutputStream(c);
-            Answer answer = r -> {
-                synchronized (out) {
-                    out.write(JSON.writeValueAsBytes(r));
-                    out.write('\n');
-                    out.flush();
-                }
-            };
-            String line = in.readLine();
+    private void serve(int fd, Handler handler) {
+        Connection conn = new Connection(fd);
+        try {
+            Libc.PeerCred peer = Libc.get().peerCredentials(fd);
+            conn.peer = peer;
+            if (!allowed.test(peer)) {
+                LOG.log(Level.WARNING, "control: refused a client (pid " + peer.pid() + ", uid " + peer.uid() + ")");
+                conn.send(ControlResponse.failure(ControlResponse.ErrorCode.PERMISSION_DENIED,
+                        "permission denied: uid " + peer.uid() + " may not drive this container"));
+                return;
+            }
+            String line = conn.readLine();
             if (line == null) {
                 return;
             }
@@ -90,18 +134,20 @@ public final class ControlServer implements AutoCloseable {
                 req = JSON.readValue(line, ControlRequest.class);
                 ControlRequest.Op.of(req.op());
             } catch (IOException | IllegalArgumentException e) {
-                answer.send(ControlResponse.failure(ControlResponse.ErrorCode.INVALID_ARGUMENT,
+                conn.send(ControlResponse.failure(ControlResponse.ErrorCode.INVALID_ARGUMENT,
                         "bad control request: " + e.getMessage()));
                 return;
             }
             try {
-                handler.handle(req, answer);
+                handler.handle(req, conn);
             } catch (RuntimeException e) {
                 LOG.log(Level.ERROR, "control " + req.op() + " failed", e);
-                answer.send(ControlResponse.failure(ControlResponse.ErrorCode.INTERNAL, req.op() + ": " + e));
+                conn.send(ControlResponse.failure(ControlResponse.ErrorCode.INTERNAL, req.op() + ": " + e));
             }
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "control connection: " + e.getMessage());
+        } finally {
+            conn.close();
         }
     }
 
@@ -111,8 +157,131 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        server.close();
-        acceptor.interrupt();
+        if (open) {
+            open = false;
+            try {
+                Libc.get().shutdown(listenFd, 2); // wakes the acceptor's accept()
+            } catch (ErrnoException e) {
+                // not listening any more
+            }
+            try {
+                acceptor.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Libc.get().close(listenFd);
+        }
         Files.deleteIfExists(socket);
+    }
+
+    /** One accepted client. */
+    private static final class Connection implements Answer {
+        private final int fd;
+        private final List<Fd> received = new ArrayList<>();
+        private final CompletableFuture<Void> hangup = new CompletableFuture<>();
+        private Libc.PeerCred peer;
+        private Thread watcher;
+
+        Connection(int fd) {
+            this.fd = fd;
+        }
+
+        /** The request line, reading only what recvmsg gives (descriptors come with the first bytes). */
+        String readLine() throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            List<Integer> fds = new ArrayList<>();
+            while (true) {
+                int n = Libc.get().recvWithFds(fd, buf, 0, buf.length, fds);
+                for (int f : fds) {
+                    received.add(new Fd(f));
+                }
+                fds.clear();
+                if (n <= 0) {
+                    return line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
+                }
+                for (int i = 0; i < n; i++) {
+                    if (buf[i] == '\n') {
+                        line.write(buf, 0, i);
+                        return line.toString(StandardCharsets.UTF_8);
+                    }
+                }
+                line.write(buf, 0, n);
+                if (line.size() > MAX_REQUEST) {
+                    send(ControlResponse.failure(ControlResponse.ErrorCode.INVALID_ARGUMENT,
+                            "control request longer than " + MAX_REQUEST + " bytes"));
+                    return null;
+                }
+            }
+        }
+
+        @Override
+        public synchronized void send(ControlResponse response) throws IOException {
+            byte[] json = JSON.writeValueAsBytes(response);
+            byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
+            out[json.length] = '\n';
+            Libc.get().sendWithFds(fd, out, new int[0]);
+        }
+
+        @Override
+        public Libc.PeerCred peer() {
+            return peer;
+        }
+
+        @Override
+        public synchronized List<Fd> takeFds() {
+            List<Fd> taken = List.copyOf(received);
+            received.clear();
+            return taken;
+        }
+
+        @Override
+        public synchronized CompletableFuture<Void> hangup() {
+            if (watcher == null) {
+                watcher = Thread.ofPlatform().daemon().name("control-hangup").stackSize(128 << 10).start(() -> {
+                    byte[] b = new byte[64];
+                    try {
+                        while (Libc.get().read(fd, b, 0, b.length) > 0) {
+                            // the client sends nothing after its request: anything else is ignored
+                        }
+                    } catch (ErrnoException e) {
+                        // a reset connection is a hang-up too
+                    }
+                    hangup.complete(null);
+                });
+            }
+            return hangup;
+        }
+
+        void close() {
+            Thread w;
+            synchronized (this) {
+                w = watcher;
+            }
+            try {
+                Libc.get().shutdown(fd, 2); // ends the watcher's read before the fd number can be reused
+            } catch (ErrnoException e) {
+                // the peer is gone already
+            }
+            if (w != null) {
+                try {
+                    w.join(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            for (Fd f : takeFds()) {
+                try {
+                    f.close();
+                } catch (ErrnoException e) {
+                    // closing a received descriptor cannot usefully fail
+                }
+            }
+            try {
+                Libc.get().close(fd);
+            } catch (ErrnoException e) {
+                LOG.log(Level.DEBUG, "control: close: " + e.getMessage());
+            }
+        }
     }
 }

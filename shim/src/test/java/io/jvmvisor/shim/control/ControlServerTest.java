@@ -40,7 +40,7 @@ class ControlServerTest {
                 assertEquals(42L, c.call(ControlRequest.exec("e1", null, 1, null)).pid());
                 assertEquals(3, c.next().exitStatus());
             }
-            // many clients at once, each on its own virtual thread
+            // many clients at once
             var threads = new java.util.ArrayList<Thread>();
             var failures = new java.util.concurrent.atomic.AtomicInteger();
             for (int i = 0; i < 20; i++) {
@@ -74,6 +74,78 @@ class ControlServerTest {
                     java.nio.charset.StandardCharsets.UTF_8));
             String line = in.readLine();
             assertTrue(line.contains("INVALID_ARGUMENT") && line.contains("explode"), line);
+        }
+    }
+
+    @Test
+    void socketIsPrivateAndOnlyAllowedPeersGetAnAnswer(@TempDir Path stateDir) throws Exception {
+        Path sock = stateDir.resolve(ControlClient.SOCKET_NAME);
+        try (ControlServer open = ControlServer.listen(sock, (req, answer) -> answer.send(ControlResponse.success()))) {
+            assertEquals(sock, open.socket());
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            assertTrue(ControlClient.call(stateDir, ControlRequest.of(ControlRequest.Op.STATE)).ok(), "root and the owner may");
+        }
+        long self = ProcessHandle.current().pid();
+        var seen = new java.util.concurrent.atomic.AtomicReference<io.jvmvisor.sys.Libc.PeerCred>();
+        try (ControlServer strict = ControlServer.listen(sock, (req, answer) -> answer.send(ControlResponse.success()),
+                p -> {
+                    seen.set(p);
+                    return false; // as for a uid that is neither root nor the owner
+                })) {
+            assertEquals(sock, strict.socket());
+            ControlResponse r = ControlClient.call(stateDir, ControlRequest.of(ControlRequest.Op.STATE));
+            assertFalse(r.ok());
+            assertEquals("PERMISSION_DENIED", r.code());
+            assertEquals(self, seen.get().pid(), "SO_PEERCRED names the connecting process");
+        }
+    }
+
+    @Test
+    void descriptorsSentWithTheRequestReachTheHandler(@TempDir Path stateDir) throws Exception {
+        Path sock = stateDir.resolve(ControlClient.SOCKET_NAME);
+        Path out = Files.writeString(stateDir.resolve("out.txt"), "before\n");
+        ControlServer.Handler handler = (req, answer) -> {
+            var fds = answer.takeFds();
+            answer.send(ControlResponse.pid(fds.size()));
+            byte[] b = ("pid " + answer.peer().pid() + "\n").getBytes();
+            fds.getFirst().write(b, 0, b.length);
+            for (var f : fds) {
+                f.close();
+            }
+            answer.send(ControlResponse.exited(0));
+        };
+        try (ControlServer server = ControlServer.listen(sock, handler)) {
+            assertEquals(sock, server.socket());
+            int fd = io.jvmvisor.sys.Libc.get().open(out.toString(), io.jvmvisor.sys.Libc.O_WRONLY | 0x400 /* O_APPEND */);
+            try (var f = new io.jvmvisor.sys.Fd(fd);
+                 ControlClient c = ControlClient.sendWithFds(stateDir, ControlRequest.exec("e", null, 1, null),
+                         f.value(), f.value(), f.value())) {
+                assertEquals(3L, c.next().pid());
+                assertEquals(0, c.next().exitStatus());
+            }
+        }
+        assertEquals("before\npid " + ProcessHandle.current().pid() + "\n", Files.readString(out), "appended, not overwritten");
+    }
+
+    @Test
+    void hangupIsNoticed(@TempDir Path stateDir) throws Exception {
+        Path sock = stateDir.resolve(ControlClient.SOCKET_NAME);
+        var hungUp = new java.util.concurrent.CountDownLatch(1);
+        ControlServer.Handler handler = (req, answer) -> {
+            answer.send(ControlResponse.pid(1));
+            try {
+                answer.hangup().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                hungUp.countDown();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        try (ControlServer server = ControlServer.listen(sock, handler)) {
+            assertEquals(sock, server.socket());
+            try (ControlClient c = ControlClient.connect(stateDir)) {
+                assertEquals(1L, c.call(ControlRequest.of(ControlRequest.Op.STATE)).pid());
+            }
+            assertTrue(hungUp.await(10, java.util.concurrent.TimeUnit.SECONDS));
         }
     }
 }
