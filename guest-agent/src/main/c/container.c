@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 
 /* A slow guest (TCG) needs time to build a rootfs over 9p. */
@@ -129,9 +130,12 @@ static int clone_flags(const ContainerSpec *spec, struct call *c)
         size_t k = 0;
         while (k < sizeof ns_names / sizeof ns_names[0] && strcmp(ns_names[k].name, spec->namespaces[i]) != 0)
             k++;
+        if (k == sizeof ns_names / sizeof ns_names[0] && strcmp(spec->namespaces[i], "user") == 0 &&
+            spec_user_ns(spec))
+            continue; /* entered by the init after its rootfs is built (spawn.c) */
         if (k == sizeof ns_names / sizeof ns_names[0] &&
             (strcmp(spec->namespaces[i], "user") == 0 || strcmp(spec->namespaces[i], "time") == 0)) {
-            /* the VM is the boundary: uid maps and clock offsets are not applied */
+            /* the VM is the boundary: clock offsets (and a user namespace without maps) are not applied */
             agent_log("container: the %s namespace is not applied", spec->namespaces[i]);
             continue;
         }
@@ -139,9 +143,46 @@ static int clone_flags(const ContainerSpec *spec, struct call *c)
             call_fail(c, GRPC_INVALID_ARGUMENT, "namespace \"%s\" is not supported", spec->namespaces[i]);
             return -EINVAL;
         }
-        flags |= ns_names[k].flag;
+        /* cgroup: unshared by the init once in its cgroup, so that it sees itself at "/" (spawn.c) */
+        if (ns_names[k].flag != CLONE_NEWCGROUP)
+            flags |= ns_names[k].flag;
     }
     return flags;
+}
+
+bool spec_user_ns(const ContainerSpec *spec)
+{
+    bool user = false;
+    for (size_t i = 0; i < spec->n_namespaces; i++)
+        user = user || strcmp(spec->namespaces[i], "user") == 0;
+    return user && spec->n_uid_mappings > 0 && spec->n_gid_mappings > 0;
+}
+
+static int write_map(pid_t pid, const char *file, IdMapping **maps, size_t n, char *msg, size_t msglen)
+{
+    char path[64], text[1024];
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof text; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%u %u %u\n", maps[i]->container_id,
+                                maps[i]->host_id, maps[i]->size);
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t w = fd < 0 ? -1 : write(fd, text, len);
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (w < 0) {
+        snprintf(msg, msglen, "cannot write %s (linux.%s): %s", path,
+                 strcmp(file, "uid_map") == 0 ? "uidMappings" : "gidMappings", strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+int userns_write_maps(pid_t pid, const ContainerSpec *spec, char *msg, size_t msglen)
+{
+    int r = write_map(pid, "uid_map", spec->uid_mappings, spec->n_uid_mappings, msg, msglen);
+    return r < 0 ? r : write_map(pid, "gid_map", spec->gid_mappings, spec->n_gid_mappings, msg, msglen);
 }
 
 void close_pair(int p[2])
@@ -212,6 +253,12 @@ void rpc_create_container(struct call *c, const ProtobufCMessage *req)
         return;
     bool terminal = spec->process->terminal;
     int sv[2] = { -1, -1 }, start[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+    char *cgroup = NULL;
+    char msg[ERR_MSG_LEN];
+    if (cgroup_create(r->container_id, spec->memory_limit_bytes, &cgroup, msg, sizeof msg) < 0) {
+        call_fail(c, GRPC_FAILED_PRECONDITION, "container \"%s\": %s", r->container_id, msg);
+        return;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(start, O_CLOEXEC) < 0 ||
         stdio_pipes(terminal, in, out, err) < 0) {
         call_fail(c, GRPC_INTERNAL, "container \"%s\": cannot create pipes: %s", r->container_id, strerror(errno));
@@ -222,7 +269,7 @@ void rpc_create_container(struct call *c, const ProtobufCMessage *req)
         close(sv[0]);
         close(start[1]);
         struct spawn_io io = { in[0], out[1], err[1] };
-        spawn_init_child(spec, sv[1], start[0], &io);
+        spawn_init_child(spec, cgroup, sv[1], start[0], &io);
     }
     int e = errno;
     close_fdp(&sv[1]);
@@ -235,10 +282,21 @@ void rpc_create_container(struct call *c, const ProtobufCMessage *req)
         goto fail;
     }
     int master = -1;
-    char msg[ERR_MSG_LEN];
-    int rc = sync_recv(sv[0], READY_TIMEOUT_MS, &master, msg, sizeof msg);
+    int rc;
+    while ((rc = sync_recv(sv[0], READY_TIMEOUT_MS, &master, msg, sizeof msg)) == 2) {
+        /* the init entered its user namespace: map it, then let it go on */
+        if (userns_write_maps(pid, spec, msg, sizeof msg) < 0) {
+            rc = -EIO;
+            break;
+        }
+        if (send(sv[0], "m", 1, MSG_NOSIGNAL) != 1) {
+            rc = -errno;
+            break;
+        }
+    }
     if (rc != 1) {
         kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
         if (rc == -EIO)
             call_fail(c, GRPC_FAILED_PRECONDITION, "container \"%s\": %s", r->container_id, msg);
         else if (rc == 0)
@@ -265,6 +323,8 @@ void rpc_create_container(struct call *c, const ProtobufCMessage *req)
     ctr->pid_ns = (flags & CLONE_NEWPID) != 0;
     ctr->start_fd = start[1];
     ctr->sync_fd = sv[0];
+    ctr->cgroup = cgroup;
+    cgroup = NULL;
     ctr->procs = p;
     p->pid = pid;
     stdio_attach(p, terminal, in, out, err, master);
@@ -276,6 +336,7 @@ void rpc_create_container(struct call *c, const ProtobufCMessage *req)
     call_reply(c, &resp.base);
     return;
 fail:
+    cgroup_remove(&cgroup);
     close_pair(sv);
     close_pair(start);
     close_pair(in);
@@ -359,6 +420,7 @@ void rpc_remove_container(struct call *c, const ProtobufCMessage *req)
         ctr->procs = p->next;
         proc_free(p);
     }
+    cgroup_remove(&ctr->cgroup);
     agent_dbg("container %s removed", ctr->id);
     free(ctr->id);
     free(ctr);

@@ -32,6 +32,7 @@ struct proc {
     bool terminal;
     bool exited;
     int status;             /* raw wait status, once exited */
+    bool oom_killed;        /* SIGKILLed while the container's cgroup counted an OOM kill */
     int stdin_fd;           /* write end (or a dup of the pty master); -1 once closed */
     bool stdin_close_pending;
     struct stdin_write *writes;
@@ -50,6 +51,7 @@ struct container {
     bool pid_ns;            /* its processes live in their own pid namespace */
     int start_fd;           /* created: the child's start barrier; -1 after */
     int sync_fd;            /* created: the child's status socket; -1 after */
+    char *cgroup;           /* its cgroup in the guest (cgroup.c), or NULL */
     struct proc *procs;     /* the init first, then execs */
     struct container *next;
 };
@@ -88,21 +90,31 @@ struct spawn_io {
     int stdin_r, stdout_w, stderr_w;   /* -1 with a terminal */
 };
 
-/* Child side of CreateContainer: builds the rootfs, sets up the process,
- * reports on sync_fd (a byte 0, with the pty master as SCM_RIGHTS when
- * terminal, or an error text), waits on start_fd, execs. Never returns. */
-__attribute__((noreturn)) void spawn_init_child(const ContainerSpec *spec, int sync_fd, int start_fd,
-                                                const struct spawn_io *io);
-/* Child side of ExecProcess: joins the namespaces of init_pid (already done
- * for pid by the parent), sets up the process, execs. Reports errors (and
- * the pty master) on sync_fd. Never returns. */
-__attribute__((noreturn)) void spawn_exec_child(const Process *proc, pid_t init_pid, int root_fd, int sync_fd,
-                                                const struct spawn_io *io);
+/* Child side of CreateContainer: joins cgroup (NULL: none), builds the
+ * rootfs, sets up the process, reports on sync_fd (a byte 0, with the pty
+ * master as SCM_RIGHTS when terminal, or an error text; before that a
+ * byte SYNC_USERNS when it entered its user namespace and waits for its
+ * maps: the agent writes them and answers a byte), waits on start_fd,
+ * execs. Never returns. */
+__attribute__((noreturn)) void spawn_init_child(const ContainerSpec *spec, const char *cgroup, int sync_fd,
+                                                int start_fd, const struct spawn_io *io);
+/* Child side of ExecProcess: joins cgroup and the namespaces of init_pid
+ * (already done for pid by the parent; the user namespace last), sets up
+ * the process, execs. Reports errors (and the pty master) on sync_fd.
+ * Never returns. */
+__attribute__((noreturn)) void spawn_exec_child(const Process *proc, const char *cgroup, pid_t init_pid, int root_fd,
+                                                int sync_fd, const struct spawn_io *io);
 
+#define SYNC_USERNS 'U'
 /* Sends a 0 byte and optionally an fd (pty master) on a unix socket. */
 int sync_send_ready(int sync_fd, int fd);
-/* Reads the child's report: returns 1 and *fd (or -1) for ready, 0 for EOF,
- * or -EIO with the child's message in msg. -ETIMEDOUT after timeout_ms. */
+/* Reads the child's report: returns 1 and *fd (or -1) for ready, 2 for
+ * SYNC_USERNS, 0 for EOF, or -EIO with the child's message in msg.
+ * -ETIMEDOUT after timeout_ms. */
 int sync_recv(int sync_fd, int timeout_ms, int *fd, char *msg, size_t msglen);
+/* Writes /proc/<pid>/uid_map and gid_map from the spec. 0 or -errno with msg. */
+int userns_write_maps(pid_t pid, const ContainerSpec *spec, char *msg, size_t msglen);
+/* Whether the spec asks for a user namespace the agent applies (with maps). */
+bool spec_user_ns(const ContainerSpec *spec);
 
 #endif

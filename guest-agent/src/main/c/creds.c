@@ -16,8 +16,27 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The home directory of uid in the container's /etc/passwd ("/" without an entry, as runc). */
+static void home_of(uid_t uid, char *home, size_t homelen)
+{
+    snprintf(home, homelen, "/");
+    FILE *f = fopen("/etc/passwd", "re");
+    if (!f)
+        return;
+    struct passwd *pw;
+    while ((pw = fgetpwent(f))) {
+        if (pw->pw_uid == uid) {
+            if (pw->pw_dir && *pw->pw_dir)
+                snprintf(home, homelen, "%s", pw->pw_dir);
+            break;
+        }
+    }
+    fclose(f);
+}
+
 /* Resolves user->username in the container's /etc/passwd and /etc/group. */
-static int resolve_username(const User *u, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups, char *msg)
+static int resolve_username(const User *u, uid_t *uid, gid_t *gid, gid_t *groups, size_t *ngroups, char *home,
+                            size_t homelen, char *msg)
 {
     FILE *f = fopen("/etc/passwd", "re");
     if (!f) {
@@ -30,6 +49,7 @@ static int resolve_username(const User *u, uid_t *uid, gid_t *gid, gid_t *groups
         if (strcmp(pw->pw_name, u->username) == 0) {
             *uid = pw->pw_uid;
             *gid = pw->pw_gid;
+            snprintf(home, homelen, "%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
             found = true;
             break;
         }
@@ -161,7 +181,7 @@ int apply_caps(const Capabilities *caps, char *msg)
     return 0;
 }
 
-int set_user(const Process *p, char *msg)
+int set_user(const Process *p, char *home, size_t homelen, char *msg)
 {
     const User *u = p->user;
     uid_t uid = u ? u->uid : 0;
@@ -169,9 +189,11 @@ int set_user(const Process *p, char *msg)
     gid_t groups[128];
     size_t ngroups = 0;
     if (u && u->username && *u->username) {
-        int r = resolve_username(u, &uid, &gid, groups, &ngroups, msg);
+        int r = resolve_username(u, &uid, &gid, groups, &ngroups, home, homelen, msg);
         if (r < 0)
             return r;
+    } else {
+        home_of(uid, home, homelen);
     }
     for (size_t i = 0; u && i < u->n_additional_gids && ngroups < N(groups); i++)
         groups[ngroups++] = u->additional_gids[i];

@@ -11,8 +11,9 @@ int set_rlimits(const Process *p, char *msg);
 /* Drops from the bounding set every capability not listed. */
 int drop_bounding(const Capabilities *caps, char *msg);
 /* setgroups/setgid/setuid (user name looked up in the container's
- * /etc/passwd and /etc/group), keeping capabilities for apply_caps. */
-int set_user(const Process *p, char *msg);
+ * /etc/passwd and /etc/group), keeping capabilities for apply_caps. Fills
+ * home with the user's passwd home directory ("/" without an entry). */
+int set_user(const Process *p, char *home, size_t homelen, char *msg);
 /* capset of effective/permitted/inheritable, then the ambient set. */
 int apply_caps(const Capabilities *caps, char *msg);
 

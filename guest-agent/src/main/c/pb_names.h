@@ -13,6 +13,8 @@ typedef Jvmvisor__Agent__V1__Rlimit Rlimit;
 typedef Jvmvisor__Agent__V1__Mount Mount;
 typedef Jvmvisor__Agent__V1__Share Share;
 typedef Jvmvisor__Agent__V1__Sysctl Sysctl;
+typedef Jvmvisor__Agent__V1__Device Device;
+typedef Jvmvisor__Agent__V1__IdMapping IdMapping;
 typedef Jvmvisor__Agent__V1__CreateContainerRequest CreateContainerRequest;
 typedef Jvmvisor__Agent__V1__CreateContainerResponse CreateContainerResponse;
 typedef Jvmvisor__Agent__V1__StartContainerRequest StartContainerRequest;

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 
 #define EXEC_TIMEOUT_MS 30000
@@ -58,6 +59,7 @@ static void reply_wait(struct call *c, const struct proc *p)
     resp.exit_status = proc_exit_status(p);
     resp.signaled = WIFSIGNALED(p->status);
     resp.signal = resp.signaled ? WTERMSIG(p->status) : 0;
+    resp.oom_killed = p->oom_killed;
     call_reply(c, &resp.base);
 }
 
@@ -83,10 +85,14 @@ void process_reaped(pid_t pid, int status)
                 continue;
             p->exited = true;
             p->status = status;
+            p->oom_killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && cgroup_oom_killed(ctr->cgroup);
             if (p == ctr->procs)
                 ctr->state = CTR_STOPPED;
             agent_dbg("container %s process \"%s\" (pid %d) exited: %d", ctr->id, p->exec_id, (int)pid,
                       proc_exit_status(p));
+            if (p->oom_killed)
+                agent_log("container %s process \"%s\" (pid %d) was OOM-killed: its memory limit was reached",
+                          ctr->id, p->exec_id, (int)pid);
             for (size_t i = 0; i < p->nwaiters; i++)
                 reply_wait(p->waiters[i], p);
             p->nwaiters = 0;
@@ -225,7 +231,7 @@ void rpc_exec_process(struct call *c, const ProtobufCMessage *req)
     if (pid == 0) {
         close(sv[0]);
         struct spawn_io io = { in[0], out[1], err[1] };
-        spawn_exec_child(r->process, init->pid, root_fd, sv[1], &io);
+        spawn_exec_child(r->process, ctr->cgroup, init->pid, root_fd, sv[1], &io);
     }
     close_fdp(&sv[1]);
     close_fdp(&in[0]);

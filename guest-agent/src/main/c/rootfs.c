@@ -13,6 +13,9 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -211,6 +214,9 @@ static int mount_shares(const ContainerSpec *spec, char *msg)
     return 0;
 }
 
+/* The runtime-spec's default devices, bound from the agent's /dev (the
+ * guest's devtmpfs in a VM); /dev/ptmx is a link into the container's
+ * devpts, /dev/console the pty of a terminal init (spawn.c). */
 static const char *const default_devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 
 static int create_devices(const char *root, char *msg)
@@ -238,12 +244,127 @@ static int create_devices(const char *root, char *msg)
     return 0;
 }
 
-static bool dev_is_tmpfs(const ContainerSpec *spec)
+/* The config's mount on dest, or NULL. */
+static const Mount *mount_on(const ContainerSpec *spec, const char *dest)
 {
-    for (size_t i = 0; i < spec->n_mounts; i++)
-        if (strcmp(spec->mounts[i]->destination, "/dev") == 0 && strcmp(spec->mounts[i]->type, "tmpfs") == 0)
-            return true;
-    return false;
+    for (size_t i = 0; i < spec->n_mounts; i++) {
+        const char *d = spec->mounts[i]->destination;
+        size_t n = strlen(dest);
+        if (strncmp(d, dest, n) == 0 && (d[n] == 0 || (d[n] == '/' && d[n + 1] == 0)))
+            return spec->mounts[i];
+    }
+    return NULL;
+}
+
+/* Without a /dev mount in config.json the container still gets the
+ * default devices (runtime-spec): on a tmpfs of the guest mounted on /dev,
+ * so that no device node is ever created on the 9p rootfs, where it would
+ * be a node on the host. devpts and /dev/shm come with it unless the
+ * config mounts them. */
+static int mount_dev_tmpfs(const char *root, char *msg)
+{
+    char dev[PATH_MAX];
+    snprintf(dev, sizeof dev, "%s/dev", root);
+    int r = mkdir_all(dev, 0755);
+    if (r < 0)
+        return fail(msg, -r, "cannot create %s (the container has no /dev mount)%s", dev, "");
+    if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+        return fail(msg, errno, "cannot mount a tmpfs on %s%s", dev, "");
+    return 0;
+}
+
+static int mount_dev_defaults(const ContainerSpec *spec, const char *root, char *msg)
+{
+    char path[PATH_MAX];
+    if (!mount_on(spec, "/dev/pts")) {
+        snprintf(path, sizeof path, "%s/dev/pts", root);
+        if (mkdir_all(path, 0755) < 0 ||
+            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+            return fail(msg, errno, "cannot mount devpts on %s%s", path, "");
+    }
+    if (!mount_on(spec, "/dev/shm")) {
+        snprintf(path, sizeof path, "%s/dev/shm", root);
+        if (mkdir_all(path, 01777) < 0 ||
+            mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+            return fail(msg, errno, "cannot mount a tmpfs on %s%s", path, "");
+    }
+    return 0;
+}
+
+static int device_type(const char *t, mode_t *type)
+{
+    if (strcmp(t, "c") == 0 || strcmp(t, "u") == 0)
+        *type = S_IFCHR;
+    else if (strcmp(t, "b") == 0)
+        *type = S_IFBLK;
+    else if (strcmp(t, "p") == 0)
+        *type = S_IFIFO;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+/* mknod + mode + owner of one node. */
+static int make_node(const char *path, const Device *d, mode_t type)
+{
+    mode_t perm = d->has_file_mode ? (d->file_mode & 07777) : 0666;
+    if (mknod(path, type | perm, makedev((unsigned)d->major, (unsigned)d->minor)) < 0 && errno != EEXIST)
+        return -errno;
+    if (chmod(path, perm) < 0 || chown(path, d->uid, d->gid) < 0)
+        return -errno;
+    return 0;
+}
+
+/* linux.devices: a node made where the path's directory is a tmpfs (the
+ * container's /dev); anywhere else (the 9p rootfs) the node is made on a
+ * guest tmpfs and bound onto an empty file at the path. */
+static int create_spec_devices(const ContainerSpec *spec, const char *root, char *msg)
+{
+    char path[PATH_MAX], stage[] = "/tmp/jvmvisor-dev-XXXXXX";
+    bool staged = false;
+    int r = 0;
+    for (size_t i = 0; i < spec->n_devices && r == 0; i++) {
+        const Device *d = spec->devices[i];
+        mode_t type;
+        if (!d->path || d->path[0] != '/' || device_type(d->type ? d->type : "", &type) < 0) {
+            snprintf(msg, ERR_MSG_LEN, "linux.devices: \"%s\" (type \"%s\") is not an absolute path with a type c, b, u or p",
+                     d->path ? d->path : "", d->type ? d->type : "");
+            r = -EINVAL;
+            break;
+        }
+        snprintf(path, sizeof path, "%s%s", root, d->path);
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        *strrchr(dir, '/') = 0;
+        if ((r = mkdir_all(dir, 0755)) < 0) {
+            r = fail(msg, -r, "linux.devices %s: cannot create %s", d->path, dir);
+            break;
+        }
+        struct statfs fs;
+        if (statfs(dir, &fs) == 0 && fs.f_type == TMPFS_MAGIC) {
+            if ((r = make_node(path, d, type)) < 0)
+                r = fail(msg, -r, "linux.devices %s: cannot create the node %s", d->path, path);
+            continue;
+        }
+        if (!staged && (!mkdtemp(stage) || mount("tmpfs", stage, "tmpfs", MS_NOSUID, "mode=700") < 0)) {
+            r = fail(msg, errno, "linux.devices %s: cannot make a tmpfs for the node%s", d->path, "");
+            break;
+        }
+        staged = true;
+        char node[PATH_MAX];
+        snprintf(node, sizeof node, "%s/%zu", stage, i);
+        if ((r = make_node(node, d, type)) < 0 || (r = touch_all(path)) < 0) {
+            r = fail(msg, -r, "linux.devices %s: cannot create the node for %s", d->path, path);
+            break;
+        }
+        if (mount(node, path, NULL, MS_BIND, NULL) < 0)
+            r = fail(msg, errno, "linux.devices %s: cannot bind the node on %s", d->path, path);
+    }
+    if (staged) {
+        umount2(stage, MNT_DETACH); /* the binds keep their nodes */
+        rmdir(stage);
+    }
+    return r;
 }
 
 static int enter_root(const char *root, char *msg)
@@ -339,16 +460,23 @@ int rootfs_build(const ContainerSpec *spec, char *msg)
     }
     if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
         return fail(msg, errno, "cannot bind the rootfs %s onto itself%s", root, "");
+    const Mount *dev = mount_on(spec, "/dev");
+    if (!dev && (r = mount_dev_tmpfs(root, msg)) < 0)
+        return r;
     for (size_t i = 0; i < spec->n_mounts; i++) {
         r = mount_one(root, spec->mounts[i], msg);
         if (r < 0)
             return r;
     }
-    if (dev_is_tmpfs(spec)) {
+    if (!dev && (r = mount_dev_defaults(spec, root, msg)) < 0)
+        return r;
+    if (!dev || strcmp(dev->type, "tmpfs") == 0) {
         r = create_devices(root, msg);
         if (r < 0)
             return r;
     }
+    if ((r = create_spec_devices(spec, root, msg)) < 0)
+        return r;
     r = enter_root(root, msg);
     if (r < 0)
         return r;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "creds.h"
 #include "rootfs.h"
@@ -79,6 +81,8 @@ int sync_recv(int sync_fd, int timeout_ms, int *fd, char *msg, size_t msglen)
             memcpy(fd, CMSG_DATA(cm), sizeof *fd);
     if (n == 1 && buf[0] == 0)
         return 1;
+    if (n == 1 && buf[0] == SYNC_USERNS)
+        return 2;
     buf[n] = 0;
     snprintf(msg, msglen, "%s", buf);
     if (*fd >= 0) {
@@ -140,9 +144,58 @@ static int find_executable(const Process *p, char *out, size_t outlen, char *msg
     return -ENOENT;
 }
 
+/* How a process enters the container's user namespace, if it has one. */
+struct userns_step {
+    bool unshare;   /* the init: unshare, then ask the agent for the maps on sync_fd */
+    int setns_fd;   /* an exec: the init's user namespace, or -1 */
+    int sync_fd;
+};
+
+/* After the mounts (they stay owned by the agent's user namespace, as the
+ * 9p shares cannot be mounted from a new one) and before the credentials,
+ * which are then the container's IDs as its maps say. */
+static int enter_userns(const struct userns_step *u, char *msg)
+{
+    if (u->setns_fd >= 0) {
+        if (setns(u->setns_fd, CLONE_NEWUSER) < 0) {
+            snprintf(msg, ERR_MSG_LEN, "cannot join the container's user namespace: %s", strerror(errno));
+            return -errno;
+        }
+        return 0;
+    }
+    if (!u->unshare)
+        return 0;
+    if (unshare(CLONE_NEWUSER) < 0) {
+        snprintf(msg, ERR_MSG_LEN, "cannot create the user namespace: %s", strerror(errno));
+        return -errno;
+    }
+    char b = SYNC_USERNS;
+    if (send(u->sync_fd, &b, 1, MSG_NOSIGNAL) != 1) {
+        snprintf(msg, ERR_MSG_LEN, "user namespace: cannot ask for the maps: %s", strerror(errno));
+        return -errno;
+    }
+    struct pollfd pfd = { .fd = u->sync_fd, .events = POLLIN };
+    if (poll(&pfd, 1, 10000) != 1 || recv(u->sync_fd, &b, 1, 0) != 1) {
+        snprintf(msg, ERR_MSG_LEN, "user namespace: the agent did not write the maps");
+        return -EIO;
+    }
+    return 0;
+}
+
+/* The pty slave bound on /dev/console, as runc does for a terminal init
+ * (best effort: a read-only /dev without the file keeps none). */
+static void bind_console(const char *slave)
+{
+    int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOCTTY | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    if (mount(slave, "/dev/console", NULL, MS_BIND, NULL) < 0)
+        agent_dbg("cannot bind %s on /dev/console: %s", slave, strerror(errno));
+}
+
 /* Opens a pty in the container's devpts, makes its slave the controlling
  * terminal and stdio. Returns the master fd. */
-static int setup_tty(const Process *p, char *msg)
+static int setup_tty(const Process *p, bool init, char *msg)
 {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) {
@@ -160,9 +213,11 @@ static int setup_tty(const Process *p, char *msg)
         snprintf(msg, ERR_MSG_LEN, "terminal: cannot open %s: %s", name, strerror(errno));
         return -errno;
     }
-    struct winsize ws = { .ws_row = p->console_rows ? p->console_rows : 24,
-                          .ws_col = p->console_cols ? p->console_cols : 80 };
+    /* as configured: a pty without consoleSize stays 0x0, as under runc */
+    struct winsize ws = { .ws_row = p->console_rows, .ws_col = p->console_cols };
     ioctl(slave, TIOCSWINSZ, &ws);
+    if (init)
+        bind_console(name);
     if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
         snprintf(msg, ERR_MSG_LEN, "terminal: cannot make %s the controlling terminal: %s", name, strerror(errno));
         return -errno;
@@ -183,8 +238,9 @@ static void setup_pipes(const struct spawn_io *io)
 }
 
 /* Everything after the rootfs: returns the pty master (or -1) and fills
- * exe; on error a negative errno with msg. */
-static int setup_process(const Process *p, const struct spawn_io *io, char *exe, size_t exelen, char *msg)
+ * exe and home (the user's passwd entry); on error a negative errno with msg. */
+static int setup_process(const Process *p, const struct spawn_io *io, const struct userns_step *u, bool init,
+                         char *exe, size_t exelen, char *home, size_t homelen, char *msg)
 {
     if (!p || p->n_args == 0) {
         snprintf(msg, ERR_MSG_LEN, "the process has no args");
@@ -206,15 +262,19 @@ static int setup_process(const Process *p, const struct spawn_io *io, char *exe,
         return r;
     int master = -1;
     if (p->terminal) {
-        master = setup_tty(p, msg);
+        master = setup_tty(p, init, msg);
         if (master < 0)
             return master;
     } else {
         setup_pipes(io);
+        /* a session leader, as runc's processes are (ps STAT "Ss") */
+        setsid();
     }
+    if ((r = enter_userns(u, msg)) < 0)
+        return r;
     if (p->capabilities && (r = drop_bounding(p->capabilities, msg)) < 0)
         return r;
-    if ((r = set_user(p, msg)) < 0)
+    if ((r = set_user(p, home, homelen, msg)) < 0)
         return r;
     if (p->user && p->user->has_umask)
         umask(p->user->umask);
@@ -251,13 +311,19 @@ static bool has_ns(const ContainerSpec *spec, const char *name)
     return false;
 }
 
-__attribute__((noreturn)) static void do_exec(const Process *p, const char *exe, int sync_fd)
+__attribute__((noreturn)) static void do_exec(const Process *p, const char *exe, const char *home, int sync_fd)
 {
-    char **env = calloc(p->n_env + 1, sizeof *env);
+    char **env = calloc(p->n_env + 2, sizeof *env);
     char **argv = calloc(p->n_args + 1, sizeof *argv);
     if (!env || !argv)
         child_fail(sync_fd, "out of memory");
     memcpy(env, p->env, p->n_env * sizeof *env);
+    /* HOME from the user's passwd entry when the env has none, as runc sets it */
+    char home_env[PATH_MAX + 8];
+    if (!env_get(p, "HOME")) {
+        snprintf(home_env, sizeof home_env, "HOME=%s", home && *home ? home : "/");
+        env[p->n_env] = home_env;
+    }
     memcpy(argv, p->args, p->n_args * sizeof *argv);
     agent_child_reset_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* a uid change cleared it */
@@ -267,17 +333,28 @@ __attribute__((noreturn)) static void do_exec(const Process *p, const char *exe,
     child_fail(sync_fd, msg);
 }
 
-void spawn_init_child(const ContainerSpec *spec, int sync_fd, int start_fd, const struct spawn_io *io)
+void spawn_init_child(const ContainerSpec *spec, const char *cgroup, int sync_fd, int start_fd,
+                      const struct spawn_io *io)
 {
     char msg[ERR_MSG_LEN] = "";
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], home[PATH_MAX] = "/";
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    int cr = cgroup_join(cgroup);
+    if (cr < 0) {
+        snprintf(msg, sizeof msg, "cannot join the cgroup %s: %s", cgroup, strerror(-cr));
+        child_fail(sync_fd, msg);
+    }
+    if (has_ns(spec, "cgroup") && unshare(CLONE_NEWCGROUP) < 0) {
+        snprintf(msg, sizeof msg, "cannot create the cgroup namespace: %s", strerror(errno));
+        child_fail(sync_fd, msg);
+    }
     set_oom_score_adj(spec->process);
     if (has_ns(spec, "network") && loopback_up(msg) < 0)
         child_fail(sync_fd, msg);
     if (rootfs_build(spec, msg) < 0)
         child_fail(sync_fd, msg);
-    int master = setup_process(spec->process, io, exe, sizeof exe, msg);
+    struct userns_step u = { .unshare = spec_user_ns(spec), .setns_fd = -1, .sync_fd = sync_fd };
+    int master = setup_process(spec->process, io, &u, true, exe, sizeof exe, home, sizeof home, msg);
     if (master < -1 || (master == -1 && msg[0]))
         child_fail(sync_fd, msg);
     if (sync_send_ready(sync_fd, master) < 0)
@@ -291,14 +368,33 @@ void spawn_init_child(const ContainerSpec *spec, int sync_fd, int start_fd, cons
     while (n < 0 && errno == EINTR);
     if (n != 1)
         _exit(127); /* the agent went away or removed the container */
-    do_exec(spec->process, exe, sync_fd);
+    do_exec(spec->process, exe, home, sync_fd);
 }
 
-void spawn_exec_child(const Process *proc, pid_t init_pid, int root_fd, int sync_fd, const struct spawn_io *io)
+/* The init's user namespace if it is not the agent's, else -1. */
+static int open_userns(pid_t init_pid)
+{
+    char path[64], mine[64], theirs[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)init_pid);
+    ssize_t a = readlink("/proc/self/ns/user", mine, sizeof mine - 1);
+    ssize_t b = readlink(path, theirs, sizeof theirs - 1);
+    if (a <= 0 || b <= 0 || (a == b && memcmp(mine, theirs, (size_t)a) == 0))
+        return -1;
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+void spawn_exec_child(const Process *proc, const char *cgroup, pid_t init_pid, int root_fd, int sync_fd,
+                      const struct spawn_io *io)
 {
     char msg[ERR_MSG_LEN] = "";
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], home[PATH_MAX] = "/";
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    int cr = cgroup_join(cgroup);
+    if (cr < 0) {
+        snprintf(msg, sizeof msg, "cannot join the cgroup %s: %s", cgroup, strerror(-cr));
+        child_fail(sync_fd, msg);
+    }
+    struct userns_step u = { .unshare = false, .setns_fd = open_userns(init_pid), .sync_fd = sync_fd };
     set_oom_score_adj(proc);
     static const struct {
         const char *name;
@@ -324,7 +420,7 @@ void spawn_exec_child(const Process *proc, pid_t init_pid, int root_fd, int sync
         child_fail(sync_fd, msg);
     }
     close(root_fd);
-    int master = setup_process(proc, io, exe, sizeof exe, msg);
+    int master = setup_process(proc, io, &u, false, exe, sizeof exe, home, sizeof home, msg);
     if (master < -1 || (master == -1 && msg[0]))
         child_fail(sync_fd, msg);
     if (master >= 0) {
@@ -332,5 +428,5 @@ void spawn_exec_child(const Process *proc, pid_t init_pid, int root_fd, int sync
             _exit(127);
         close(master);
     }
-    do_exec(proc, exe, sync_fd);
+    do_exec(proc, exe, home, sync_fd);
 }
