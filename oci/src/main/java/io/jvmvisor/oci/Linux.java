@@ -25,10 +25,10 @@ public record Linux(List<Namespace> namespaces, Resources resources, String cgro
     public record Resources(Memory memory, Cpu cpu, Pids pids) {
     }
 
-    /** Memory limits in bytes. */
+    /** Memory limits in bytes; swappiness 0-100; disableOOMKiller. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Memory(Long limit, Long reservation, Long swap) {
+    public record Memory(Long limit, Long reservation, Long swap, Long swappiness, Boolean disableOOMKiller) {
     }
 
     /** CPU shares, CFS quota/period (µs), cpuset lists. */

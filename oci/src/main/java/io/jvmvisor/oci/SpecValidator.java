@@ -8,13 +8,13 @@ import java.util.Set;
 
 /**
  * Checks a parsed config.json against what the runtime-spec requires and
- * what jvmvisor supports, and against the bundle's rootfs (cwd present,
- * executable found), so that mistakes surface before a VM is booted.
+ * what jvmvisor supports, and against the bundle's rootfs (cwd present),
+ * so that mistakes surface before a VM is booted. The executable is looked
+ * up by the agent, in the container after its mounts.
  */
 public final class SpecValidator {
     private static final String C = SpecLoader.CONFIG + ": ";
     private static final Set<String> NAMESPACES = Set.of("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time");
-    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private SpecValidator() {
     }
@@ -84,47 +84,16 @@ public final class SpecValidator {
         if (rootfs == null) {
             return;
         }
+        // args[0] is not looked up here: the agent finds it as the container sees it, after the mounts
+        // (docker run --init binds /sbin/docker-init into the container), as runc does
         try {
             Path dir = RootfsPath.resolve(rootfs, cwd);
             if (!Files.isDirectory(dir)) {
                 throw new SpecException(C + "process.cwd \"" + cwd + "\" does not exist in the rootfs " + rootfs);
             }
-            checkExecutable(p, rootfs);
         } catch (IOException e) {
             throw new SpecException(C + "checking the rootfs " + rootfs + ": " + e.getMessage());
         }
-    }
-
-    /** Finds args[0] in the rootfs as execve would, using PATH from process.env (runc's wording on failure). */
-    static void checkExecutable(Process p, Path rootfs) throws SpecException, IOException {
-        String exe = p.argList().getFirst();
-        if (exe.contains("/")) {
-            String abs = exe.startsWith("/") ? exe : (p.cwd().endsWith("/") ? p.cwd() : p.cwd() + "/") + exe;
-            Path host = RootfsPath.resolve(rootfs, abs);
-            if (!Files.exists(host)) {
-                throw new SpecException("exec: \"" + exe + "\": stat " + exe + ": no such file or directory");
-            }
-            if (Files.isDirectory(host) || !Files.isExecutable(host)) {
-                throw new SpecException("exec: \"" + exe + "\": permission denied");
-            }
-            return;
-        }
-        String path = DEFAULT_PATH;
-        for (String e : p.envList()) {
-            if (e.startsWith("PATH=")) {
-                path = e.substring(5);
-            }
-        }
-        for (String dir : path.split(":")) {
-            if (dir.isEmpty() || !dir.startsWith("/")) {
-                continue;
-            }
-            Path host = RootfsPath.resolve(rootfs, dir + "/" + exe);
-            if (Files.isRegularFile(host) && Files.isExecutable(host)) {
-                return;
-            }
-        }
-        throw new SpecException("exec: \"" + exe + "\": executable file not found in $PATH");
     }
 
     static void checkMounts(List<Mount> mounts) throws SpecException {
@@ -156,11 +125,38 @@ public final class SpecValidator {
         if (linux == null) {
             return;
         }
-        for (Linux.Namespace ns : linux.namespaceList()) {
+        List<Linux.Namespace> namespaces = linux.namespaceList();
+        for (int i = 0; i < namespaces.size(); i++) {
+            Linux.Namespace ns = namespaces.get(i);
             if (ns.type() == null || !NAMESPACES.contains(ns.type())) {
                 throw new SpecException(C + "linux.namespaces: unknown type \"" + ns.type() + "\" (one of "
                         + String.join(", ", NAMESPACES.stream().sorted().toList()) + ")");
             }
+            if (ns.path() != null && !ns.path().isEmpty()) {
+                checkNamespacePath(i, ns);
+            }
+        }
+    }
+
+    /** A namespace path must name a namespace of its type (runc refuses /proc/self/ns/ipc as a cgroup namespace). */
+    static void checkNamespacePath(int i, Linux.Namespace ns) throws SpecException {
+        String where = C + "linux.namespaces[" + i + "] (" + ns.type() + "): path \"" + ns.path() + "\"";
+        Path path = Path.of(ns.path());
+        if (!path.isAbsolute() || !Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new SpecException(where + " does not exist");
+        }
+        String kind;
+        try {
+            kind = NamespacePath.kindOf(path);
+        } catch (IOException e) {
+            throw new SpecException(where + ": cannot read it: " + e.getMessage());
+        }
+        String expected = NamespacePath.KERNEL_NAMES.get(ns.type());
+        if (kind == null) {
+            throw new SpecException(where + " is not a namespace file (such as /proc/PID/ns/" + expected + ")");
+        }
+        if (!kind.equals(expected)) {
+            throw new SpecException(where + " is a " + kind + " namespace, not a " + expected + " namespace");
         }
     }
 }

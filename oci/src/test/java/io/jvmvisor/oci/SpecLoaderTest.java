@@ -128,15 +128,50 @@ class SpecLoaderTest {
                 error(g -> g.replace("\"soft\": 1024", "\"soft\": 2048")));
     }
 
+    /** args[0] is the agent's to find, after the mounts: docker run --init binds /sbin/docker-init in. */
     @Test
-    void executableLookupInTheRootfs() throws Exception {
-        assertEquals("exec: \"nope\": executable file not found in $PATH",
-                error(g -> g.replace("[\"sh\",", "[\"nope\",")));
-        assertEquals("exec: \"/bin/nope\": stat /bin/nope: no such file or directory",
-                error(g -> g.replace("[\"sh\",", "[\"/bin/nope\",")));
-        // found through a symlinked PATH directory and an absolute symlink for the cwd
-        config(GOOD.replace("\"cwd\": \"/\"", "\"cwd\": \"/work\"").replace("[\"sh\",", "[\"/usr/bin/sh\","));
-        assertEquals("/work", SpecLoader.load(bundle).process().cwd());
+    void theExecutableIsNotLookedUpInTheBundlesRootfs() throws Exception {
+        config(GOOD.replace("[\"sh\",", "[\"/sbin/docker-init\", \"--\", \"sh\","));
+        assertEquals("/sbin/docker-init", SpecLoader.load(bundle).process().args().getFirst());
+        config(GOOD.replace("[\"sh\",", "[\"not-in-the-image\","));
+        assertEquals("not-in-the-image", SpecLoader.load(bundle).process().args().getFirst());
+    }
+
+    @Test
+    void namespacePathsMustNameANamespaceOfTheirType() throws Exception {
+        String cgroupAsIpc = GOOD.replace("{\"type\": \"mount\"}",
+                "{\"type\": \"mount\"}, {\"type\": \"cgroup\", \"path\": \"/proc/self/ns/ipc\"}");
+        assertEquals("config.json: linux.namespaces[2] (cgroup): path \"/proc/self/ns/ipc\" is a ipc namespace,"
+                + " not a cgroup namespace", error(g -> cgroupAsIpc));
+        assertEquals("config.json: linux.namespaces[2] (network): path \"/nonexistent/ns\" does not exist",
+                error(g -> g.replace("{\"type\": \"mount\"}",
+                        "{\"type\": \"mount\"}, {\"type\": \"network\", \"path\": \"/nonexistent/ns\"}")));
+        assertEquals("config.json: linux.namespaces[2] (uts): path \"/etc/hostname\" is not a namespace file"
+                        + " (such as /proc/PID/ns/uts)",
+                error(g -> g.replace("{\"type\": \"mount\"}",
+                        "{\"type\": \"mount\"}, {\"type\": \"uts\", \"path\": \"/etc/hostname\"}")));
+        config(GOOD.replace("{\"type\": \"mount\"}", "{\"type\": \"mount\"}, {\"type\": \"ipc\", \"path\": \"/proc/self/ns/ipc\"},"
+                + " {\"type\": \"network\", \"path\": \"/proc/self/ns/net\"}"));
+        assertEquals(4, SpecLoader.load(bundle).linux().namespaceList().size());
+    }
+
+    /** An nsfs bind mount (ip netns add) names its kind as the root of its mountinfo line. */
+    @Test
+    void namespaceKindOfABoundNamespaceFile() {
+        var lines = java.util.List.of("22 1 0:4 net:[4026532281] /run/netns/blue rw shared:5 - nsfs nsfs rw",
+                "23 1 0:4 / /run/netns/x\\040y rw - tmpfs tmpfs rw");
+        assertEquals("net", NamespacePath.kindFromMountinfo(lines, "/run/netns/blue"));
+        assertEquals(null, NamespacePath.kindFromMountinfo(lines, "/run/netns/x y"));
+        assertEquals("ipc", NamespacePath.name("ipc:[4026531839]"));
+    }
+
+    @Test
+    void noNamespacesAndNoLinuxSectionLoad() throws Exception {
+        config(GOOD.replace("\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}],", ""));
+        assertEquals(java.util.List.of(), SpecLoader.load(bundle).linux().namespaceList());
+        String noLinux = GOOD.substring(0, GOOD.indexOf(",\n  \"linux\"")) + "\n}\n";
+        config(noLinux);
+        assertEquals(null, SpecLoader.load(bundle).linux());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.jvmvisor.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jvmvisor.testbundles.TestBundles;
@@ -64,10 +65,15 @@ class CliErrorsIT {
         assertRefused(b, "config.json: root.path \"nowhere\": no such directory " + b.resolve("nowhere"));
     }
 
+    /** Found (or not) by the agent in the container, after its mounts: the VM is booted, then torn down. */
     @Test
     void executableNotFound() throws Exception {
-        assertRefused(bundle("noexe", c -> TestBundles.args(c, "no-such-program")),
-                "exec: \"no-such-program\": executable file not found in $PATH");
+        String id = CliFixture.id("bad");
+        CliFixture.Result r = cli.run("create", "--bundle", bundle("noexe", c -> TestBundles.args(c, "no-such-program")).toString(), id);
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.errorLine().startsWith("jvmvisor: ") && r.errorLine()
+                .endsWith("exec: \"no-such-program\": executable file not found in $PATH"), r.errorLine());
+        cli.assertNothingLeft(id);
     }
 
     @Test

@@ -125,7 +125,7 @@ final class HostCgroup implements AutoCloseable {
 
     private static void enableControllers(Path parent) throws IOException {
         String available = Files.readString(parent.resolve("cgroup.controllers"));
-        for (String c : List.of("cpu", "memory", "pids")) {
+        for (String c : List.of("cpu", "cpuset", "memory", "pids")) {
             if ((" " + available.trim() + " ").contains(" " + c + " ")) {
                 try {
                     Files.writeString(parent.resolve("cgroup.subtree_control"), "+" + c);
@@ -136,42 +136,82 @@ final class HostCgroup implements AutoCloseable {
         }
     }
 
-    /** Applies the memory, CPU and pids limits present in {@code r} (the rest stays as is). */
+    /** One write of a limit: a file of a controller's directory (v1) or of the unified one (v2). */
+    record Write(String controller, String file, String value) {
+    }
+
+    /**
+     * Applies the limits present in {@code r} (the rest stays as is): memory (limit and reservation
+     * + {@link #VMM_OVERHEAD_BYTES}, swappiness, disableOOMKiller), CPU (quota/period, shares, cpuset
+     * cpus/mems) and pids.
+     */
     void apply(Linux.Resources r) throws IOException {
-        if (r == null) {
-            return;
+        for (Write w : writes(r, v2)) {
+            write(w.controller(), w.file(), w.value());
         }
-        if (r.memory() != null && r.memory().limit() != null && r.memory().limit() > 0) {
-            long bytes = r.memory().limit() + VMM_OVERHEAD_BYTES;
-            write("memory", v2 ? "memory.max" : "memory.limit_in_bytes", Long.toString(bytes));
+    }
+
+    /** What {@link #apply} writes for {@code r}, in order (pure: runc's mapping of linux.resources). */
+    static List<Write> writes(Linux.Resources r, boolean v2) {
+        List<Write> out = new ArrayList<>();
+        if (r == null) {
+            return out;
+        }
+        Linux.Memory m = r.memory();
+        if (m != null) {
+            if (m.limit() != null && m.limit() > 0) {
+                out.add(new Write("memory", v2 ? "memory.max" : "memory.limit_in_bytes",
+                        Long.toString(m.limit() + VMM_OVERHEAD_BYTES)));
+            }
+            if (m.reservation() != null && m.reservation() > 0) {
+                out.add(new Write("memory", v2 ? "memory.low" : "memory.soft_limit_in_bytes",
+                        Long.toString(m.reservation() + VMM_OVERHEAD_BYTES)));
+            }
+            // v2 has neither (runc ignores them there too)
+            if (!v2 && m.swappiness() != null && m.swappiness() >= 0 && m.swappiness() <= 100) {
+                out.add(new Write("memory", "memory.swappiness", Long.toString(m.swappiness())));
+            }
+            if (!v2 && Boolean.TRUE.equals(m.disableOOMKiller())) {
+                out.add(new Write("memory", "memory.oom_control", "1"));
+            }
         }
         if (r.cpu() != null) {
-            Long quota = r.cpu().quota();
-            Long period = r.cpu().period();
+            Linux.Cpu c = r.cpu();
+            Long quota = c.quota();
+            Long period = c.period();
             if (v2) {
                 if (quota != null || period != null) {
-                    write("cpu", "cpu.max", (quota == null || quota <= 0 ? "max" : quota) + " " + (period == null ? 100000 : period));
+                    out.add(new Write("cpu", "cpu.max", (quota == null || quota <= 0 ? "max" : quota) + " "
+                            + (period == null ? 100000 : period)));
                 }
-                if (r.cpu().shares() != null && r.cpu().shares() > 0) {
-                    long w = 1 + ((r.cpu().shares() - 2) * 9999) / 262142;
-                    write("cpu", "cpu.weight", Long.toString(Math.max(1, Math.min(10000, w))));
+                if (c.shares() != null && c.shares() > 0) {
+                    long w = 1 + ((c.shares() - 2) * 9999) / 262142;
+                    out.add(new Write("cpu", "cpu.weight", Long.toString(Math.max(1, Math.min(10000, w)))));
                 }
             } else {
                 if (period != null && period > 0) {
-                    write("cpu", "cpu.cfs_period_us", Long.toString(period));
+                    out.add(new Write("cpu", "cpu.cfs_period_us", Long.toString(period)));
                 }
                 if (quota != null) {
-                    write("cpu", "cpu.cfs_quota_us", Long.toString(quota <= 0 ? -1 : quota));
+                    out.add(new Write("cpu", "cpu.cfs_quota_us", Long.toString(quota <= 0 ? -1 : quota)));
                 }
-                if (r.cpu().shares() != null && r.cpu().shares() > 0) {
-                    write("cpu", "cpu.shares", Long.toString(r.cpu().shares()));
+                if (c.shares() != null && c.shares() > 0) {
+                    out.add(new Write("cpu", "cpu.shares", Long.toString(c.shares())));
                 }
+            }
+            // "0" is a CPU list (CPU 0), not "unset"
+            if (c.cpus() != null && !c.cpus().isBlank()) {
+                out.add(new Write("cpuset", "cpuset.cpus", c.cpus().trim()));
+            }
+            if (c.mems() != null && !c.mems().isBlank()) {
+                out.add(new Write("cpuset", "cpuset.mems", c.mems().trim()));
             }
         }
         if (r.pids() != null) {
             long limit = r.pids().limit();
-            write("pids", "pids.max", limit <= 0 ? "max" : Long.toString(limit + PIDS_OVERHEAD));
+            out.add(new Write("pids", "pids.max", limit <= 0 ? "max" : Long.toString(limit + PIDS_OVERHEAD)));
         }
+        return out;
     }
 
     private void write(String controller, String file, String value) throws IOException {

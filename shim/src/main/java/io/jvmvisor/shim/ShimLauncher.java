@@ -113,7 +113,7 @@ public final class ShimLauncher {
         if (spec.linux() == null) {
             return List.of();
         }
-        for (var ns : spec.linux().namespaces()) {
+        for (var ns : spec.linux().namespaceList()) {
             if ("network".equals(ns.type())) {
                 return ns.path() == null || ns.path().isEmpty()
                         ? List.of("/usr/bin/unshare", "--net", "--")

@@ -2,11 +2,14 @@ package io.jvmvisor.shim;
 
 import io.jvmvisor.agent.v1.Capabilities;
 import io.jvmvisor.agent.v1.ContainerSpec;
+import io.jvmvisor.agent.v1.Device;
+import io.jvmvisor.agent.v1.IdMapping;
 import io.jvmvisor.agent.v1.Mount;
 import io.jvmvisor.agent.v1.Rlimit;
 import io.jvmvisor.agent.v1.Share;
 import io.jvmvisor.agent.v1.Sysctl;
 import io.jvmvisor.agent.v1.User;
+import io.jvmvisor.oci.Linux;
 import io.jvmvisor.oci.Process;
 import io.jvmvisor.oci.Spec;
 import io.jvmvisor.shim.engine.VmConfig;
@@ -58,16 +61,46 @@ public final class SpecTranslator {
             if (l.sysctl() != null) {
                 l.sysctl().forEach((k, v) -> b.addSysctl(Sysctl.newBuilder().setKey(k).setValue(v)));
             }
-            if (l.namespaces() != null) {
-                for (var ns : l.namespaces()) {
-                    b.addNamespaces(ns.type());
-                }
+            for (var ns : l.namespaceList()) {
+                b.addNamespaces(ns.type());
             }
+            devicesMapsAndMemory(l, b);
         }
         for (VmConfig.HostShare s : shares.values()) {
             b.addShares(Share.newBuilder().setTag(s.tag()).setMountPoint(SHARES_DIR + "/" + s.tag()).setReadonly(s.readonly()));
         }
         return new Translated(b.build(), List.copyOf(shares.values()));
+    }
+
+    /** linux.devices, the user namespace's ID maps and the memory limit (the guest's cgroup). */
+    static void devicesMapsAndMemory(Linux l, ContainerSpec.Builder b) {
+        if (l.devices() != null) {
+            for (Linux.Device d : l.devices()) {
+                Device.Builder db = Device.newBuilder().setPath(d.path() == null ? "" : d.path())
+                        .setType(d.type() == null ? "" : d.type())
+                        .setMajor(d.major() == null ? 0 : d.major()).setMinor(d.minor() == null ? 0 : d.minor())
+                        .setUid(d.uid() == null ? 0 : d.uid().intValue()).setGid(d.gid() == null ? 0 : d.gid().intValue());
+                if (d.fileMode() != null) {
+                    db.setHasFileMode(true).setFileMode(d.fileMode());
+                }
+                b.addDevices(db);
+            }
+        }
+        if (l.uidMappings() != null) {
+            l.uidMappings().forEach(m -> b.addUidMappings(idMapping(m)));
+        }
+        if (l.gidMappings() != null) {
+            l.gidMappings().forEach(m -> b.addGidMappings(idMapping(m)));
+        }
+        if (l.resources() != null && l.resources().memory() != null && l.resources().memory().limit() != null
+                && l.resources().memory().limit() > 0) {
+            b.setMemoryLimitBytes(l.resources().memory().limit());
+        }
+    }
+
+    private static IdMapping idMapping(Linux.IdMapping m) {
+        return IdMapping.newBuilder().setContainerId((int) m.containerID()).setHostId((int) m.hostID())
+                .setSize((int) m.size()).build();
     }
 
     static boolean isBind(io.jvmvisor.oci.Mount m) {

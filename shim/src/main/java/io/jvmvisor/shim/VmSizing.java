@@ -10,10 +10,17 @@ import java.util.Map;
  * (or cpuset, or annotation {@code io.jvmvisor.vcpus}), memory from the
  * memory limit (or annotation {@code io.jvmvisor.memory}, MiB), kernel and
  * initrd from annotations or {@code <jvmvisor.home>/kernels/target/}.
+ *
+ * <p>With a memory limit the guest gets {@code limit + GUEST_OVERHEAD_MIB} of RAM (at least
+ * {@link #MIN_MEMORY_MIB}) and the agent puts the container in a cgroup at the limit itself, so that
+ * the guest kernel OOM-kills the container's process past it (137, as runc's host cgroup does) while
+ * the guest kernel, the agent and the page cache keep the overhead.
  */
 public record VmSizing(int vcpus, int memoryMib, Path kernel, Path initrd, String engine) {
     public static final int DEFAULT_MEMORY_MIB = 256;
     public static final int MIN_MEMORY_MIB = 128;
+    /** Guest RAM above the container's memory limit: the guest kernel (~25 MiB), the agent, page cache. */
+    public static final int GUEST_OVERHEAD_MIB = 64;
 
     public static VmSizing of(Spec spec, Path home, int hostCpus) {
         Map<String, String> ann = spec.annotations() == null ? Map.of() : spec.annotations();
@@ -34,7 +41,8 @@ public record VmSizing(int vcpus, int memoryMib, Path kernel, Path initrd, Strin
 
         int mem = DEFAULT_MEMORY_MIB;
         if (res != null && res.memory() != null && res.memory().limit() != null && res.memory().limit() > 0) {
-            mem = (int) Math.max(MIN_MEMORY_MIB, res.memory().limit() / (1024 * 1024));
+            long limitMib = (res.memory().limit() + (1 << 20) - 1) >> 20;
+            mem = (int) Math.max(MIN_MEMORY_MIB, limitMib + GUEST_OVERHEAD_MIB);
         } else if (ann.containsKey("io.jvmvisor.memory")) {
             mem = Math.max(MIN_MEMORY_MIB, positive(ann.get("io.jvmvisor.memory"), "io.jvmvisor.memory"));
         }

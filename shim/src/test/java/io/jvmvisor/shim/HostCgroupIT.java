@@ -56,8 +56,9 @@ class HostCgroupIT {
             var linux = c.withObjectProperty("linux");
             linux.put("cgroupsPath", "/" + rel);
             var res = linux.putObject("resources");
-            res.putObject("memory").put("limit", 128 * MIB);
-            res.putObject("cpu").put("quota", 50000).put("period", 100000).put("shares", 512);
+            res.putObject("memory").put("limit", 128 * MIB).put("reservation", 64 * MIB).put("swappiness", 10)
+                    .put("disableOOMKiller", true);
+            res.putObject("cpu").put("quota", 50000).put("period", 100000).put("shares", 512).put("cpus", "0");
             res.putObject("pids").put("limit", 100);
         });
         shim = ShimFixture.start("cg", bundle, dir.resolve("state-cg"));
@@ -71,6 +72,10 @@ class HostCgroupIT {
         assertEquals("100000", v1("cpu", rel, "cpu.cfs_period_us"));
         assertEquals("512", v1("cpu", rel, "cpu.shares"));
         assertEquals(Long.toString(100 + HostCgroup.PIDS_OVERHEAD), v1("pids", rel, "pids.max"));
+        assertEquals(Long.toString(64 * MIB + HostCgroup.VMM_OVERHEAD_BYTES), v1("memory", rel, "memory.soft_limit_in_bytes"));
+        assertEquals("10", v1("memory", rel, "memory.swappiness"));
+        assertTrue(v1("memory", rel, "memory.oom_control").contains("oom_kill_disable 1"), "disableOOMKiller");
+        assertEquals("0", v1("cpuset", rel, "cpuset.cpus"), "cpus \"0\" is CPU 0");
 
         ObjectMapper json = new ObjectMapper();
         JsonNode res = json.readTree("{\"memory\":{\"limit\":" + 192 * MIB + "},\"cpu\":{\"quota\":25000}}");

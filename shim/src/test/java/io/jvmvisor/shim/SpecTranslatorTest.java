@@ -115,7 +115,7 @@ class SpecTranslatorTest {
                  "linux": {"resources": {"cpu": {"quota": 150000, "period": 100000}, "memory": {"limit": 536870912}}}}
                 """), home, 8);
         assertEquals(2, r.vcpus());
-        assertEquals(512, r.memoryMib());
+        assertEquals(512 + VmSizing.GUEST_OVERHEAD_MIB, r.memoryMib(), "the limit is the guest cgroup's; RAM has room above it");
         VmSizing a = VmSizing.of(spec("""
                 {"ociVersion": "1.0.2", "root": {"path": "rootfs"},
                  "linux": {"resources": {"cpu": {"cpus": "0-2,5"}, "memory": {"limit": 1048576}}},
@@ -136,5 +136,43 @@ class SpecTranslatorTest {
                 {"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "annotations": {"io.jvmvisor.memory": "lots"}}
                 """), home, 4));
         assertTrue(bad.getMessage().contains("io.jvmvisor.memory"), bad.getMessage());
+    }
+
+    @Test
+    void devicesIdMapsAndTheMemoryLimitReachTheAgent(@TempDir Path bundle) throws Exception {
+        Spec s = spec("""
+                {"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"},
+                 "linux": {"namespaces": [{"type": "user"}],
+                           "devices": [{"path": "/dev/test1", "type": "c", "major": 1, "minor": 5, "fileMode": 432,
+                                        "uid": 1000, "gid": 10}, {"path": "/dev/fifo", "type": "p"}],
+                           "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                           "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1000}],
+                           "resources": {"memory": {"limit": 268435456}}}}
+                """);
+        ContainerSpec c = SpecTranslator.translate(s, bundle).spec();
+        assertEquals(2, c.getDevicesCount());
+        var d = c.getDevices(0);
+        assertEquals(List.of("/dev/test1", "c", 1L, 5L, true, 0660, 1000, 10),
+                List.of(d.getPath(), d.getType(), d.getMajor(), d.getMinor(), d.getHasFileMode(), d.getFileMode(),
+                        d.getUid(), d.getGid()));
+        assertEquals(false, c.getDevices(1).getHasFileMode(), "no fileMode: the agent's default (0666)");
+        assertEquals(100000, c.getUidMappings(0).getHostId());
+        assertEquals(65536, c.getUidMappings(0).getSize());
+        assertEquals(200000, c.getGidMappings(0).getHostId());
+        assertEquals(268435456L, c.getMemoryLimitBytes());
+        assertEquals(List.of("user"), c.getNamespacesList());
+    }
+
+    /** A config.json without linux.namespaces, or without linux at all, is valid (a NullPointerException before). */
+    @Test
+    void noNamespacesOrNoLinuxSection(@TempDir Path bundle) throws Exception {
+        for (String linux : List.of(", \"linux\": {\"maskedPaths\": [\"/proc/kcore\"]}", "")) {
+            String json = "{\"ociVersion\": \"1.0.2\", \"process\": {\"args\": [\"true\"], \"cwd\": \"/\"},"
+                    + " \"root\": {\"path\": \"rootfs\"}" + linux + "}";
+            ContainerSpec c = SpecTranslator.translate(spec(json), bundle).spec();
+            assertEquals(List.of(), c.getNamespacesList());
+            Files.writeString(bundle.resolve("config.json"), json);
+            assertEquals(List.of(), ShimLauncher.networkPrefix(bundle), "no network namespace: the host's");
+        }
     }
 }
