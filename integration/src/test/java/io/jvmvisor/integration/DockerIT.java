@@ -265,11 +265,21 @@ class DockerIT {
         assertEquals("2", lines[1]);
     }
 
-    /** Past --memory the process is OOM-killed (137, as under runc), not refused an allocation. */
+    /**
+     * Past --memory the process is OOM-killed (137, as under runc), not refused an allocation, and docker
+     * says OOMKilled (the shim reports the guest's kill on the host cgroup containerd's shim watches).
+     */
     @Test
     void memoryLimitOomKills() {
-        CommandResult r = run("--memory", "64m", IMAGE, "sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=100M count=1");
-        assertEquals(137, r.exitCode(), r.toString());
+        String c = "oom" + ProcessHandle.current().pid();
+        CommandResult r = docker.docker(LONG, null, "run", "--name", c, "--runtime=" + RUNTIME, "--network=none",
+                "--memory", "64m", IMAGE, "sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=100M count=1");
+        try {
+            assertEquals(137, r.exitCode(), r.toString());
+            assertEquals("true\n", docker.docker("inspect", "-f", "{{.State.OOMKilled}}", c).stdout());
+        } finally {
+            remove(c);
+        }
     }
 
     /** docker run --init binds docker-init into the container: found as the container sees it; HOME from passwd. */

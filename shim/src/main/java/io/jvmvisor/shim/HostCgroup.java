@@ -221,6 +221,60 @@ final class HostCgroup implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes this cgroup report the guest's OOM kill as the host kernel reports one under runc:
+     * containerd's runc shim watches the cgroup of the container's process (here the shim's) through
+     * {@code memory.oom_control} (v1) or {@code memory.events} (v2), and docker sets {@code OOMKilled}
+     * from that event. A process of this cgroup with oom_score_adj 1000 allocates until the host kernel
+     * OOM-kills it (the shim and QEMU score far lower). Skipped, with the reason logged, where that
+     * would not end in a kill: no memory limit, the OOM killer disabled, swap on the host.
+     * Returns whether the host kernel killed it.
+     */
+    boolean signalOom() {
+        String blocker = oomBlocker();
+        if (blocker != null) {
+            LOG.log(Level.WARNING, "the guest's OOM kill is not reported on the host cgroup: " + blocker);
+            return false;
+        }
+        try {
+            java.lang.Process hog = new ProcessBuilder("/bin/sh", "-c",
+                    "echo 1000 > /proc/self/oom_score_adj && exec /usr/bin/tail -n 1 /dev/zero")
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            if (!hog.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                hog.destroyForcibly().waitFor();
+                LOG.log(Level.WARNING, "the OOM signal process was not killed within 10 s");
+                return false;
+            }
+            return hog.exitValue() == 137;
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot start the OOM signal process: " + e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private String oomBlocker() {
+        String limit = read("memory", v2 ? "memory.max" : "memory.limit_in_bytes").trim();
+        if (limit.isEmpty() || "max".equals(limit) || number(limit) >= (1L << 62)) {
+            return "it has no memory limit";
+        }
+        if (!v2 && read("memory", "memory.oom_control").contains("oom_kill_disable 1")) {
+            return "its OOM killer is disabled (disableOOMKiller)";
+        }
+        try {
+            if (Files.readAllLines(Path.of("/proc/swaps")).size() > 1) {
+                return "the host has swap (an allocation would swap before it is killed)";
+            }
+        } catch (IOException e) {
+            return "cannot read /proc/swaps";
+        }
+        return Files.isExecutable(Path.of("/usr/bin/tail")) ? null : "no /usr/bin/tail";
+    }
+
     /** The directory of {@code controller} (v1) or the unified one (v2); null if absent. */
     Path dir(String controller) {
         return dirs.get(v2 ? "" : controller);

@@ -295,6 +295,13 @@ final class Shim {
     private void waitInit() {
         try {
             WaitProcessResponse r = agent.waitProcess("");
+            if (r.getOomKilled()) {
+                LOG.log(Level.WARNING, "container " + args.id() + ": its init was OOM-killed in the guest (memory limit)");
+                HostCgroup cg = hostCgroup;
+                if (cg != null && cg.signalOom()) {
+                    LOG.log(Level.INFO, "the OOM kill was reported on the host cgroup (docker's OOMKilled)");
+                }
+            }
             finished.complete(new Exit(r.getExitStatus(), r.getSignaled() ? r.getSignal() : null, null));
         } catch (AgentClient.AgentException e) {
             if (!finished.isDone()) {
