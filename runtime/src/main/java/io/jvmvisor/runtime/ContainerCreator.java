@@ -84,7 +84,11 @@ public final class ContainerCreator {
                 }
                 containers.killVmm(o.id());
             });
-            long pid = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT);
+            // the shim is named at once: should this CLI die from here on, state and delete find it
+            store.write(rec.withShim(shim.pid(), ProcStat.startTime(shim.pid())));
+            ShimLauncher.Held held = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT, true);
+            undo.push("the shim's hold", held::close);
+            long pid = held.pid();
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
 
@@ -97,6 +101,7 @@ public final class ContainerCreator {
                 StateStore.writeAtomically(pidFile, Long.toString(pid));
                 undo.push("pid file " + pidFile, () -> Files.deleteIfExists(pidFile));
             }
+            held.commit();
             undo.release();
             return new Created(shim, pid);
         } catch (StoreException | HookException e) {

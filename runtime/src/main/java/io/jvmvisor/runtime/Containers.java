@@ -64,20 +64,29 @@ public final class Containers {
         }
     }
 
-    /** Asks the shim; if the shim is gone, the container stopped (exit.json says how). */
+    /**
+     * Asks the shim; if the shim is gone, the container stopped (exit.json says how). A shim that
+     * lives but does not answer (its socket removed, refused) is not a stopped container: as runc
+     * says running while the container's process lives, this says running, with the reason logged.
+     */
     public Status liveStatus(String id, ContainerRecord rec) {
         if (rec == null || rec.shimPid() <= 0) {
             return new Status.Creating();
         }
         if (ProcStat.isAlive(rec.shimPid(), rec.shimStartTime())) {
+            String why;
             try {
                 ControlResponse resp = ControlClient.call(store.dir(id), ControlRequest.of(ControlRequest.Op.STATE));
                 if (resp.ok() && resp.status() != null) {
                     return Status.of(resp.status(), resp.exitStatus());
                 }
-                log.debug("shim of " + id + " answered state with: " + resp.error());
+                why = "answered state with: " + resp.error();
             } catch (IOException | IllegalArgumentException e) {
-                log.debug("shim of " + id + " did not answer state: " + e.getMessage());
+                why = "does not answer: " + e.getMessage();
+            }
+            if (ProcStat.isAlive(rec.shimPid(), rec.shimStartTime())) {
+                log.warn("the shim of " + id + " (pid " + rec.shimPid() + ") runs but " + why + "; reporting it running");
+                return new Status.Running();
             }
         }
         ExitRecord exit = store.readExit(id);
@@ -130,7 +139,18 @@ public final class Containers {
         } catch (IllegalTransitionException e) {
             throw new CliException(e.getMessage());
         }
-        ControlResponse resp = call(id, ControlRequest.kill(signal, all));
+        ControlResponse resp;
+        try {
+            resp = call(id, ControlRequest.kill(signal, all));
+        } catch (CliException unreachable) {
+            if (signal != 9) {
+                throw unreachable;
+            }
+            // SIGKILL needs no agent: end the shim and the VM by PID (the container exits with 137)
+            log.warn(unreachable.getMessage() + ": killing the shim and the VM by PID");
+            stopShim(id, f.record());
+            return;
+        }
         if (!resp.ok()) {
             throw new CliException(resp.error());
         }
@@ -191,15 +211,19 @@ public final class Containers {
     void stopShim(String id, ContainerRecord rec) {
         long pid = rec.shimPid();
         if (pid > 0 && ProcStat.isAlive(pid, rec.shimStartTime())) {
+            long wait = SHIM_EXIT_WAIT_MS;
             try {
                 ControlResponse resp = ControlClient.call(store.dir(id), ControlRequest.delete(true));
                 if (!resp.ok()) {
                     log.debug("shim of " + id + " refused delete: " + resp.error());
                 }
             } catch (IOException e) {
-                log.debug("shim of " + id + " did not answer delete: " + e.getMessage());
+                // unreachable: SIGTERM makes the shim kill its VM and remove its sockets itself
+                log.debug("shim of " + id + " did not answer delete (" + e.getMessage() + "): terminating it");
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+                wait = 3000;
             }
-            long deadline = System.currentTimeMillis() + SHIM_EXIT_WAIT_MS;
+            long deadline = System.currentTimeMillis() + wait;
             while (ProcStat.isAlive(pid, rec.shimStartTime()) && System.currentTimeMillis() < deadline) {
                 sleep(20);
             }
@@ -235,6 +259,7 @@ public final class Containers {
     private void removeDir(String id) throws CliException {
         try {
             store.remove(id);
+            SocketPaths.removeAlias(store.dir(id));
         } catch (StoreException e) {
             throw new CliException(e.getMessage());
         }

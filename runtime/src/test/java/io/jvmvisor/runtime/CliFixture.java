@@ -150,7 +150,7 @@ final class CliFixture {
             left = processesMentioning(id);
         }
         assertEquals(List.of(), left, "processes of " + id + " remain");
-        Path aliases = Path.of("/run/jvmvisor/h");
+        Path aliases = io.jvmvisor.shim.control.SocketPaths.ALIAS_ROOT;
         if (Files.isDirectory(aliases)) {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(aliases)) {
                 for (Path a : ds) {

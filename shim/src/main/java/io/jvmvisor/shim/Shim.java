@@ -79,9 +79,42 @@ final class Shim {
         }
     }
 
+    /** Set once the CLI that created the container committed it (wait-created with hold). */
+    volatile boolean committed;
+    /** The held wait-created's outcome (true: committed), once such a caller got its answer. */
+    volatile CompletableFuture<Boolean> holdDecision;
+
+    /**
+     * Until create is committed, the container belongs to the CLI that started this shim: if that
+     * process dies first (SIGKILL mid-create), the container goes with it rather than living on
+     * unnamed in a state.json the CLI never finished.
+     */
+    private void watchCreator() {
+        ProcessHandle.current().parent().ifPresent(creator -> creator.onExit().thenRun(() -> {
+            CompletableFuture<Boolean> decision = holdDecision;
+            if (decision != null) {
+                try {
+                    // a commit sent just before the creator exited may still be on its way
+                    if (decision.get(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                        return;
+                    }
+                } catch (Exception e) {
+                    // no commit
+                }
+            }
+            if (!committed && !finished.isDone()) {
+                LOG.log(Level.ERROR, "the process that created container " + args.id() + " (pid " + creator.pid()
+                        + ") is gone before create finished: removing the container");
+                created.completeExceptionally(new CreateFailed("create did not finish: its caller went away", false));
+                finished.complete(new Exit(137, 9, "create did not finish: its caller went away"));
+            }
+        }));
+    }
+
     /** Runs the shim to the end; returns the process exit status. */
     int run() throws InterruptedException {
         mark("shim-start");
+        watchCreator();
         ProcessHandle.current().info().startInstant()
                 .ifPresent(i -> timeline.put("jvm-start", i.getEpochSecond() * 1_000_000_000L + i.getNano()));
         CleanupStack cleanup = new CleanupStack();
@@ -99,6 +132,13 @@ final class Shim {
             writeTimeline();
             leaveHostCgroup();
             return 1;
+        }
+        if (finished.isDone()) {
+            // the creator went away while the VM booted
+            cleanup.close();
+            writeTimeline();
+            leaveHostCgroup();
+            return 137;
         }
         cleanup.release();
         created.complete(ProcessHandle.current().pid());
@@ -132,11 +172,14 @@ final class Shim {
         Path stateDir = args.stateDir();
         if (SocketPaths.needsAlias(stateDir)) {
             Path alias = SocketPaths.alias(stateDir);
-            Files.createDirectories(alias.getParent());
+            PrivateFiles.createDirectories(alias.getParent());
             removeStaleAliases(alias.getParent());
-            Files.deleteIfExists(alias);
-            Files.createSymbolicLink(alias, stateDir);
-            cleanup.push("remove the socket alias " + alias, () -> Files.deleteIfExists(alias));
+            // made (atomically) if missing or wrong; clients addressing the shim do the same meanwhile
+            SocketPaths.socketDir(stateDir);
+            if (!Files.isSymbolicLink(alias)) {
+                throw new IOException("cannot make the socket alias " + alias + " for " + stateDir);
+            }
+            cleanup.push("remove the socket alias " + alias, () -> SocketPaths.removeAlias(stateDir));
         }
         ControlServer control = ControlServer.listen(socketDir.resolve("shim.sock"), new ShimControl(this));
         cleanup.push("close the control socket", control::close);
@@ -195,9 +238,7 @@ final class Shim {
                     Files.deleteIfExists(socketDir.resolve("shim.sock"));
                     Files.deleteIfExists(config.agentSocket());
                     Files.deleteIfExists(config.qmpSocket());
-                    if (SocketPaths.needsAlias(stateDir)) {
-                        Files.deleteIfExists(SocketPaths.alias(stateDir));
-                    }
+                    SocketPaths.removeAlias(stateDir);
                 } catch (IOException e) {
                     // best effort while the process ends
                 }
@@ -364,7 +405,7 @@ final class Shim {
     private void removeSockets(ControlServer control) {
         CleanupStack steps = new CleanupStack();
         if (SocketPaths.needsAlias(args.stateDir())) {
-            steps.push("remove the socket alias", () -> Files.deleteIfExists(SocketPaths.alias(args.stateDir())));
+            steps.push("remove the socket alias", () -> SocketPaths.removeAlias(args.stateDir()));
         }
         steps.push("remove qmp.sock", () -> Files.deleteIfExists(socketDir.resolve("qmp.sock")));
         steps.push("remove agent.sock", () -> Files.deleteIfExists(socketDir.resolve("agent.sock")));

@@ -58,7 +58,7 @@ final class ShimControl implements ControlServer.Handler {
         LOG.log(Level.DEBUG, "control: " + req.op());
         try {
             switch (op) {
-                case WAIT_CREATED -> answer.send(waitCreated());
+                case WAIT_CREATED -> waitCreated(req, answer);
                 case STATE -> answer.send(state());
                 case START -> answer.send(start());
                 case KILL -> answer.send(kill(req));
@@ -77,6 +77,44 @@ final class ShimControl implements ControlServer.Handler {
             boolean dead = shim.vm != null && !shim.vm.isAlive();
             answer.send(ControlResponse.failure(dead ? ErrorCode.VM_DIED : ErrorCode.INTERNAL,
                     req.op() + ": " + e.getMessage()));
+        }
+    }
+
+    /**
+     * Answers when the container is created. Held ({@code hold}), the container stays only if the
+     * caller commits (sends a line) before it hangs up: a create CLI killed midway (after the VM
+     * booted, before its hooks ran and state.json named the shim) takes the container with it.
+     */
+    private void waitCreated(ControlRequest req, ControlServer.Answer answer) throws IOException {
+        ControlResponse r = waitCreated();
+        boolean hold = Boolean.TRUE.equals(req.hold());
+        try {
+            answer.send(r);
+        } catch (IOException e) {
+            if (hold && r.ok()) {
+                shim.finished.complete(new Exit(137, SIGKILL, "create did not finish: its caller went away"));
+            }
+            throw e;
+        }
+        if (!r.ok() || !hold) {
+            return;
+        }
+        boolean committed;
+        shim.holdDecision = answer.hangup();
+        try {
+            committed = shim.holdDecision.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (ExecutionException e) {
+            committed = false;
+        }
+        if (committed) {
+            shim.committed = true;
+        } else {
+            LOG.log(Level.ERROR, "the create of container " + shim.args.id() + " did not finish (its caller is gone): "
+                    + "removing the container");
+            shim.finished.complete(new Exit(137, SIGKILL, "create did not finish: its caller went away"));
         }
     }
 
@@ -295,8 +333,8 @@ final class ShimControl implements ControlServer.Handler {
                 : StdioRelay.pipes(agent, id, stdio.get(0).inputStream(), stdio.get(1), terminal ? null : stdio.get(2));
         answer.send(ControlResponse.pid(pid));
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        answer.hangup().thenRun(() -> {
-            if (done.get()) {
+        answer.hangup().thenAccept(sentSomething -> {
+            if (done.get() || sentSomething) {
                 return;
             }
             LOG.log(Level.WARNING, "exec " + id + ": the caller (pid " + peer.pid() + ") is gone: killing the process, "

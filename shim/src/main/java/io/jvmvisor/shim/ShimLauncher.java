@@ -148,6 +148,49 @@ public final class ShimLauncher {
      * throws with the shim's error (or the last error of shim.log if it died).
      */
     public static long awaitCreated(Path stateDir, Process shim, Duration timeout) throws IOException, InterruptedException {
+        try (Held h = awaitCreated(stateDir, shim, timeout, false)) {
+            return h.pid();
+        }
+    }
+
+    /**
+     * A created container the shim holds for its creator: {@link #commit()} once create finished
+     * (hooks run, state written); closing without a commit (or the creator's death) makes the shim
+     * remove the container.
+     */
+    public static final class Held implements AutoCloseable {
+        private final long pid;
+        private final ControlClient connection;
+
+        Held(long pid, ControlClient connection) {
+            this.pid = pid;
+            this.connection = connection;
+        }
+
+        /** The shim's PID. */
+        public long pid() {
+            return pid;
+        }
+
+        /** Keeps the container. */
+        public void commit() throws IOException {
+            if (connection != null) {
+                connection.sendLine("commit");
+                connection.close();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (connection != null) {
+                connection.close();
+            }
+        }
+    }
+
+    /** As {@link #awaitCreated(Path, Process, Duration)}; with {@code hold}, the container stays only once committed. */
+    public static Held awaitCreated(Path stateDir, Process shim, Duration timeout, boolean hold)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!shim.isAlive()) {
@@ -160,15 +203,20 @@ public final class ShimLauncher {
                 Thread.sleep(10);
                 continue;
             }
-            try (c) {
-                ControlResponse r = c.call(ControlRequest.of(ControlRequest.Op.WAIT_CREATED));
+            try {
+                ControlResponse r = c.call(hold ? ControlRequest.waitCreatedHeld() : ControlRequest.of(ControlRequest.Op.WAIT_CREATED));
                 if (r.ok()) {
-                    return r.pid();
+                    if (!hold) {
+                        c.close();
+                    }
+                    return new Held(r.pid(), hold ? c : null);
                 }
                 throw new ShimException(r.error(), r.code());
             } catch (ShimException e) {
+                c.close();
                 throw e;
             } catch (IOException e) {
+                c.close();
                 // the shim went away while creating: report why
                 shim.waitFor();
                 throw new ShimException(diedMessage(stateDir, shim), null);

@@ -80,6 +80,18 @@ public final class ControlClient implements AutoCloseable {
         return next();
     }
 
+    /** Writes one more line on this connection (a commit). */
+    public void sendLine(String line) throws IOException {
+        byte[] b = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        if (channel != null) {
+            OutputStream out = Channels.newOutputStream(channel);
+            out.write(b);
+            out.flush();
+        } else {
+            fd.write(b, 0, b.length);
+        }
+    }
+
     /** Reads the next answer line; throws EOFException-like IOException when the shim hung up. */
     public ControlResponse next() throws IOException {
         String line = reader.readLine();

@@ -49,8 +49,11 @@ public final class ControlServer implements AutoCloseable {
             return List.of();
         }
 
-        /** Completes when the client hangs up (watched only once asked for). */
-        default CompletableFuture<Void> hangup() {
+        /**
+         * Completes when the client hangs up (watched only once asked for) with false, or with true
+         * as soon as it sends something after its request (a commit line).
+         */
+        default CompletableFuture<Boolean> hangup() {
             return new CompletableFuture<>();
         }
     }
@@ -178,7 +181,7 @@ public final class ControlServer implements AutoCloseable {
     private static final class Connection implements Answer {
         private final int fd;
         private final List<Fd> received = new ArrayList<>();
-        private final CompletableFuture<Void> hangup = new CompletableFuture<>();
+        private final CompletableFuture<Boolean> hangup = new CompletableFuture<>();
         private Libc.PeerCred peer;
         private Thread watcher;
 
@@ -236,18 +239,20 @@ public final class ControlServer implements AutoCloseable {
         }
 
         @Override
-        public synchronized CompletableFuture<Void> hangup() {
+        public synchronized CompletableFuture<Boolean> hangup() {
             if (watcher == null) {
                 watcher = Thread.ofPlatform().daemon().name("control-hangup").stackSize(128 << 10).start(() -> {
                     byte[] b = new byte[64];
+                    boolean sent = false;
                     try {
                         while (Libc.get().read(fd, b, 0, b.length) > 0) {
-                            // the client sends nothing after its request: anything else is ignored
+                            sent = true; // what it is does not matter: only that the client said something
+                            hangup.complete(true); // known now; the hang-up itself may follow much later
                         }
                     } catch (ErrnoException e) {
                         // a reset connection is a hang-up too
                     }
-                    hangup.complete(null);
+                    hangup.complete(sent);
                 });
             }
             return hangup;

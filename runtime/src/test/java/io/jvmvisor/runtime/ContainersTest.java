@@ -1,0 +1,65 @@
+package io.jvmvisor.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvmvisor.runtime.state.ContainerRecord;
+import io.jvmvisor.runtime.state.ProcStat;
+import io.jvmvisor.runtime.state.StateStore;
+import io.jvmvisor.runtime.state.Status;
+import io.jvmvisor.shim.control.SocketPaths;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Status and reachability without a VM: a stand-in process plays the shim. */
+class ContainersTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAliveShimThatDoesNotAnswerIsNotReportedStopped() throws Exception {
+        StateStore store = new StateStore(dir.resolve("root"));
+        Process fakeShim = new ProcessBuilder("sleep", "60").start();
+        try {
+            ContainerRecord rec = new ContainerRecord("c", "/b", "/b/rootfs", "t", "root", Map.of(), 0, 0)
+                    .withShim(fakeShim.pid(), ProcStat.startTime(fakeShim.pid()));
+            store.create(rec);
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            Containers c = new Containers(store, new ErrorLog(null, "text", false, new PrintStream(err, true)));
+            // no socket at all: the shim lives, so does the container
+            assertEquals(new Status.Running(), c.liveStatus("c", rec));
+            assertTrue(err.toString().contains("pid " + fakeShim.pid() + ") runs but does not answer"), err.toString());
+            fakeShim.destroyForcibly().waitFor();
+            assertEquals(new Status.Stopped(null), c.liveStatus("c", rec));
+        } finally {
+            fakeShim.destroyForcibly();
+        }
+    }
+
+    @Test
+    void theAliasCacheLivesOutsideTheDefaultRootAndIsRemadeOnDemand() throws Exception {
+        assertFalse(SocketPaths.ALIAS_ROOT.startsWith(Path.of(Global.DEFAULT_ROOT)), "a cache in the root shows up as a container");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(SocketPaths.ALIAS_ROOT.getParent()),
+                "making aliases needs write access to " + SocketPaths.ALIAS_ROOT.getParent());
+        Path stateDir = Files.createDirectories(dir.resolve("d".repeat(100)).resolve("state"));
+        assertTrue(SocketPaths.needsAlias(stateDir));
+        Path alias = SocketPaths.alias(stateDir);
+        try {
+            assertEquals(alias, SocketPaths.socketDir(stateDir));
+            assertEquals(stateDir, Files.readSymbolicLink(alias));
+            Files.delete(alias); // the cache went away
+            assertEquals(alias, SocketPaths.socketDir(stateDir));
+            assertEquals(stateDir, Files.readSymbolicLink(alias), "re-created when addressed");
+            SocketPaths.removeAlias(stateDir);
+            assertFalse(Files.exists(alias, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        } finally {
+            Files.deleteIfExists(alias);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.jvmvisor.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jvmvisor.shim.control.SocketPaths;
+import io.jvmvisor.testbundles.TestBundles;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults, one real VM each: the shim SIGKILLed, QEMU SIGKILLed, the CLI SIGKILLed mid-create,
+ * the socket alias deleted. Each ends with the container working or gone, state and delete
+ * telling the truth, and nothing left on the host.
+ */
+class FaultsIT {
+    @TempDir
+    static Path work;
+    static CliFixture cli;
+    static Path sleep;
+
+    @BeforeAll
+    static void probe() {
+        cli = new CliFixture(work);
+        cli.vmUnavailable().ifPresent(why -> Assumptions.abort("no micro-VM can boot here: " + why));
+        sleep = TestBundles.create("sleep", work.resolve("sleep"));
+    }
+
+    @AfterAll
+    static void nothingLeft() throws Exception {
+        if (cli != null && cli.vmUnavailable().isEmpty()) {
+            cli.assertNoProcessMentions(cli.root.toString());
+        }
+    }
+
+    private String status(CliFixture c, String id) throws Exception {
+        CliFixture.Result r = c.run("state", id);
+        assertEquals(0, r.code(), r.err());
+        return Json.mapper().readTree(r.out()).get("status").asText();
+    }
+
+    private long running(CliFixture c, String id) throws Exception {
+        CliFixture.Result r = c.run("run", "-d", "-b", sleep.toString(), id);
+        assertEquals(0, r.code(), r.err());
+        c.awaitStatus(id, "running", 60);
+        return Json.mapper().readTree(c.run("state", id).out()).get("pid").asLong();
+    }
+
+    private static void awaitGone(long pid) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "pid " + pid + " still runs");
+    }
+
+    private void deleteAndCheck(CliFixture c, String id) throws Exception {
+        CliFixture.Result d = c.run("delete", id);
+        assertEquals(0, d.code(), d.err());
+        c.assertNothingLeft(id);
+        assertEquals(1, c.run("state", id).code(), "gone");
+    }
+
+    @Test
+    void shimKilled() throws Exception {
+        String id = CliFixture.id("shimkill");
+        long shim = running(cli, id);
+        long vmm = Long.parseLong(Files.readString(cli.root.resolve(id).resolve("vmm.pid")).trim());
+        ProcessHandle.of(shim).orElseThrow().destroyForcibly();
+        awaitGone(shim);
+        awaitGone(vmm); // QEMU dies with its shim (pdeathsig)
+        assertEquals("stopped", status(cli, id));
+        deleteAndCheck(cli, id);
+    }
+
+    @Test
+    void qemuKilled() throws Exception {
+        String id = CliFixture.id("qemukill");
+        long shim = running(cli, id);
+        long vmm = Long.parseLong(Files.readString(cli.root.resolve(id).resolve("vmm.pid")).trim());
+        ProcessHandle.of(vmm).orElseThrow().destroyForcibly();
+        awaitGone(shim); // the shim reports the container stopped and exits
+        assertEquals("stopped", status(cli, id));
+        deleteAndCheck(cli, id);
+    }
+
+    @Test
+    void cliKilledMidCreate() throws Exception {
+        String id = CliFixture.id("clikill");
+        CliFixture.Running create = cli.start("create", "-b", sleep.toString(), id);
+        Path shimLog = cli.root.resolve(id).resolve("shim.log");
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!(Files.exists(shimLog) && Files.readString(shimLog).contains("starting the VM")) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.exists(shimLog), "the shim started");
+        create.process.destroyForcibly().waitFor(); // mid-create: the VM boots
+        long shim = Json.mapper().readTree(Files.readString(cli.root.resolve(id).resolve("state.json"))).path("shimPid").asLong();
+        assertTrue(shim > 0, "state.json names the shim from the start");
+        awaitGone(shim); // the container went with its creator
+        assertEquals("stopped", status(cli, id));
+        deleteAndCheck(cli, id);
+        // and the ID can be used again
+        running(cli, id);
+        assertEquals(0, cli.run("delete", "--force", id).code());
+        cli.assertNothingLeft(id);
+    }
+
+    @Test
+    void aliasDeleted() throws Exception {
+        // a root as long as docker's, so that sockets are reached through the alias cache
+        CliFixture longRoot = new CliFixture(Files.createDirectories(work.resolve("r".repeat(90))));
+        String id = CliFixture.id("alias");
+        running(longRoot, id);
+        Path stateDir = longRoot.root.resolve(id);
+        assertTrue(SocketPaths.needsAlias(stateDir));
+        Path alias = SocketPaths.alias(stateDir);
+        assertTrue(Files.isSymbolicLink(alias));
+        Files.delete(alias);
+        assertEquals("running", status(longRoot, id), "still reachable");
+        CliFixture.Result exec = longRoot.run("exec", id, "echo", "reached");
+        assertEquals("reached\n", exec.out(), exec.err());
+        assertEquals(0, longRoot.run("kill", id, "TERM").code());
+        longRoot.awaitStatus(id, "stopped", 60);
+        deleteAndCheck(longRoot, id);
+        assertFalse(Files.exists(alias, LinkOption.NOFOLLOW_LINKS), "no alias left");
+        try (var left = Files.list(longRoot.root)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+}
