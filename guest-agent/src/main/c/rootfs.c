@@ -104,7 +104,9 @@ static const struct mount_flag propagation_flags[] = {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 struct parsed_opts {
-    unsigned long flags, propagation;
+    unsigned long flags;
+    unsigned long propagation[8]; /* applied one by one, in order (as runc): mount(2) takes one at a time */
+    size_t npropagation;
     char data[1024];
 };
 
@@ -126,7 +128,8 @@ static void parse_options(char **opts, size_t n, struct parsed_opts *po)
         for (size_t k = 0; k < N(propagation_flags) && !known; k++) {
             if (strcmp(o, propagation_flags[k].name) == 0) {
                 known = true;
-                po->propagation |= propagation_flags[k].flag;
+                if (po->npropagation < N(po->propagation))
+                    po->propagation[po->npropagation++] = propagation_flags[k].flag;
             }
         }
         if (!known) {
@@ -183,8 +186,9 @@ static int mount_one(const char *root, const Mount *m, char *msg)
         }
         return fail(msg, e, "mount %s (type %s)", m->destination, type);
     }
-    if (po.propagation && mount(NULL, dest, NULL, po.propagation, NULL) < 0)
-        return fail(msg, errno, "mount %s: cannot set propagation%s", m->destination, "");
+    for (size_t i = 0; i < po.npropagation; i++)
+        if (mount(NULL, dest, NULL, po.propagation[i], NULL) < 0)
+            return fail(msg, errno, "mount %s: cannot set propagation%s", m->destination, "");
     return 0;
 }
 

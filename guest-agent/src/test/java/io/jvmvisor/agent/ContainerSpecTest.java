@@ -113,8 +113,13 @@ public class ContainerSpecTest extends ContainerTestBase {
             b.addMounts(Mount.newBuilder().setDestination("/mnt/" + o).setType("bind").setSource(source)
                     .addOptions(o.startsWith("r") ? "rbind" : "bind").addOptions(o));
         }
+        // several propagation options apply in order (one mount(2) call each, as runc): the last one wins
+        b.addMounts(Mount.newBuilder().setDestination("/mnt/last").setType("bind").setSource(source)
+                .addOptions("rbind").addOptions("rprivate").addOptions("rshared"));
+        b.setProcess(b.getProcess().toBuilder().setArgs(2, b.getProcess().getArgs(2)
+                + "; grep ' /mnt/last ' /proc/self/mountinfo | grep -q shared: && echo last-shared"));
         withShare(b);
-        assertEquals(String.join("\n", options) + "\n", ctr.run("prop", b.build()));
+        assertEquals(String.join("\n", options) + "\nlast-shared\n", ctr.run("prop", b.build()));
     }
 
     /** A directory the agent can bind from (host mode: a host directory). */

@@ -229,6 +229,24 @@ class DockerIT {
         }
     }
 
+    /** -v with a propagation mode: the volume is in the container's mount table with it, as under runc. */
+    @Test
+    void volumesWithPropagationModes() throws Exception {
+        Path host = Files.createDirectories(dir.resolve("prop"));
+        Files.writeString(host.resolve("in.txt"), "seen\n");
+        // docker wants the source of a shared/slave volume on a shared mount: make the directory one
+        assertEquals(0, Commands.run(Duration.ofSeconds(10), List.of("mount", "--bind", host.toString(), host.toString())).exitCode());
+        try {
+            assertEquals(0, Commands.run(Duration.ofSeconds(10), List.of("mount", "--make-shared", host.toString())).exitCode());
+            CommandResult r = run("-v", host + ":/p1:rshared", "-v", host + ":/p2:rslave", "-v", host + ":/p3:private",
+                    IMAGE, "sh", "-c", "for p in p1 p2 p3; do grep \" /$p \" /proc/self/mountinfo | cut -d' ' -f5; cat /$p/in.txt; done");
+            assertEquals(0, r.exitCode(), r.toString());
+            assertEquals("/p1\nseen\n/p2\nseen\n/p3\nseen\n", r.stdout(), r.toString());
+        } finally {
+            Commands.run(Duration.ofSeconds(10), List.of("umount", "-l", host.toString()));
+        }
+    }
+
     @Test
     void bindMountsReadOnlyRootAndTmpfs() throws Exception {
         Path host = Files.createDirectories(dir.resolve("vol"));
