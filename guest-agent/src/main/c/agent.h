@@ -104,6 +104,9 @@ struct rpc_method {
 /* rpc_system.c */
 void rpc_ping(struct call *c, const ProtobufCMessage *req);
 void rpc_stats(struct call *c, const ProtobufCMessage *req);
+void rpc_add_mount(struct call *c, const ProtobufCMessage *req);
+void rpc_remove_mount(struct call *c, const ProtobufCMessage *req);
+void rpc_set_time(struct call *c, const ProtobufCMessage *req);
 void rpc_shutdown(struct call *c, const ProtobufCMessage *req);
 /* container.c */
 void rpc_create_container(struct call *c, const ProtobufCMessage *req);

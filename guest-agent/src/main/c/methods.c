@@ -23,6 +23,9 @@ const struct rpc_method rpc_methods[] = {
     M("Shutdown", shutdown_request, rpc_shutdown),
     M("DnsQueries", dns_queries_request, rpc_dns_queries),
     M("DnsAnswer", dns_answer_request, rpc_dns_answer),
+    M("AddMount", add_mount_request, rpc_add_mount),
+    M("RemoveMount", remove_mount_request, rpc_remove_mount),
+    M("SetTime", set_time_request, rpc_set_time),
     { NULL, NULL, NULL },
 };
 

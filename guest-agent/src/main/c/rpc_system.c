@@ -1,4 +1,4 @@
-/* Ping, Stats and Shutdown. */
+/* Ping, Stats, SetTime and Shutdown. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +110,24 @@ void rpc_stats(struct call *c, const ProtobufCMessage *req)
         }
         resp.pids = (uint32_t)n;
     }
+    call_reply(c, &resp.base);
+}
+
+void rpc_set_time(struct call *c, const ProtobufCMessage *req)
+{
+    const Jvmvisor__Agent__V1__SetTimeRequest *r = (const Jvmvisor__Agent__V1__SetTimeRequest *)req;
+    if (r->unix_nanos <= 0) {
+        call_fail(c, GRPC_INVALID_ARGUMENT, "unix_nanos must be positive, not %lld", (long long)r->unix_nanos);
+        return;
+    }
+    struct timespec now, ts = { .tv_sec = r->unix_nanos / 1000000000LL, .tv_nsec = r->unix_nanos % 1000000000LL };
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (clock_settime(CLOCK_REALTIME, &ts) < 0) {
+        call_fail(c, GRPC_FAILED_PRECONDITION, "cannot set the clock: %s", strerror(errno));
+        return;
+    }
+    agent_dbg("clock set: it was %lld ms off", (long long)((ts.tv_sec - now.tv_sec) * 1000LL + (ts.tv_nsec - now.tv_nsec) / 1000000));
+    Jvmvisor__Agent__V1__Empty resp = JVMVISOR__AGENT__V1__EMPTY__INIT;
     call_reply(c, &resp.base);
 }
 

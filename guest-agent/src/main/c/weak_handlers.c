@@ -23,6 +23,8 @@ WEAK_RPC(rpc_read_output)
 WEAK_RPC(rpc_resize_tty)
 WEAK_RPC(rpc_dns_queries)
 WEAK_RPC(rpc_dns_answer)
+WEAK_RPC(rpc_add_mount)
+WEAK_RPC(rpc_remove_mount)
 
 __attribute__((weak)) void process_reaped(pid_t pid, int status)
 {

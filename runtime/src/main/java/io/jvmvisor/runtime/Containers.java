@@ -170,6 +170,27 @@ public final class Containers {
         }
     }
 
+    /** {@code mount}: a host path into a created or running container. */
+    public void mount(String id, String hostPath, String containerPath, boolean readonly) throws CliException {
+        liveShare(id, "mount", ControlRequest.mount(hostPath, containerPath, readonly));
+    }
+
+    /** {@code umount}: removes a live mount. */
+    public void umount(String id, String containerPath) throws CliException {
+        liveShare(id, "umount", ControlRequest.umount(containerPath));
+    }
+
+    private void liveShare(String id, String what, ControlRequest req) throws CliException {
+        Found f = find(id);
+        if (!(f.status() instanceof Status.Running || f.status() instanceof Status.Created)) {
+            throw new CliException(what + ": container " + id + " is " + f.status().wire() + ", not created or running");
+        }
+        ControlResponse resp = call(id, req);
+        if (!resp.ok()) {
+            throw new CliException(resp.error());
+        }
+    }
+
     /**
      * {@code delete}: stops the shim and VM if needed, runs poststop hooks,
      * removes the state dir. Unknown IDs: an error, or nothing with force (as runc).

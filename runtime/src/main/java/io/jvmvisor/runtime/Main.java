@@ -21,6 +21,7 @@ public final class Main {
         COMMANDS.put("features", FeaturesCommand::new);
         COMMANDS.put("kill", KillCommand::new);
         COMMANDS.put("list", ListCommand::new);
+        COMMANDS.put("mount", MountCommand::new);
         COMMANDS.put("pause", PauseCommand::new);
         COMMANDS.put("ps", PsCommand::new);
         COMMANDS.put("resume", ResumeCommand::new);
@@ -28,6 +29,7 @@ public final class Main {
         COMMANDS.put("spec", SpecCommand::new);
         COMMANDS.put("start", StartCommand::new);
         COMMANDS.put("state", StateCommand::new);
+        COMMANDS.put("umount", UmountCommand::new);
         COMMANDS.put("update", UpdateCommand::new);
         COMMANDS.put("version", VersionCommand::new);
     }

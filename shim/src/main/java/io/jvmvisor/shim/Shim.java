@@ -50,6 +50,8 @@ final class Shim {
     /** The host cgroup of linux.cgroupsPath; null without one. */
     volatile HostCgroup hostCgroup;
     volatile AgentClient agent;
+    /** jvmvisor mount/umount on this container's VM; null until the VM runs. */
+    volatile LiveShares liveShares;
     private volatile StdioRelay relay;
     private volatile DnsRelay dnsRelay;
     private volatile Spec spec;
@@ -225,6 +227,7 @@ final class Shim {
             Files.deleteIfExists(config.agentSocket());
             Files.deleteIfExists(config.qmpSocket());
             Files.deleteIfExists(stateDir.resolve(QemuEngine.PID_FILE));
+            removeExportsDir();
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // a SIGTERM/SIGINT to the shim: the VM goes with it, and nothing is left in the state dir's sockets
@@ -260,6 +263,10 @@ final class Shim {
         privatize(config.agentSocket());
         privatize(config.qmpSocket());
         mark("agent-ready");
+        client.setTime();
+        startClockSync(client);
+        liveShares = new LiveShares(QemuEngine.jail(), stateDir.resolve(QemuEngine.EXPORTS_DIR).toAbsolutePath(),
+                stateDir.toAbsolutePath().getParent());
         if (started.firstConsoleLineNanos() != 0) {
             synchronized (timeline) {
                 timeline.put("first-console-line", started.firstConsoleLineNanos());
@@ -315,6 +322,36 @@ final class Shim {
             }
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot make " + file + " private: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Keeps the guest's wall clock on the host's: a TCG guest's clock runs behind under load
+     * (tar then warns of files "in the future"). Every 30 s while the container lives.
+     */
+    private void startClockSync(AgentClient client) {
+        Thread.ofPlatform().daemon().name("clock-sync").start(() -> {
+            while (!finished.isDone()) {
+                try {
+                    Thread.sleep(Duration.ofSeconds(30));
+                    if (!(state() instanceof ContainerState.Paused) && !finished.isDone()) {
+                        client.setTime();
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (AgentClient.AgentException e) {
+                    LOG.log(Level.DEBUG, "clock sync: " + e.getMessage());
+                }
+            }
+        });
+    }
+
+    /** The exports mount point: empty on the host (its mounts lived in QEMU's namespace and went with it). */
+    private void removeExportsDir() {
+        try {
+            Files.deleteIfExists(args.stateDir().resolve(QemuEngine.EXPORTS_DIR));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot remove " + QemuEngine.EXPORTS_DIR + ": " + e.getMessage());
         }
     }
 
@@ -387,6 +424,7 @@ final class Shim {
         }
         vm.stop(processExited ? Duration.ofSeconds(2) : Duration.ZERO);
         mark("shutdown");
+        removeExportsDir();
         try {
             Files.deleteIfExists(args.stateDir().resolve(QemuEngine.PID_FILE));
         } catch (IOException e) {

@@ -70,6 +70,8 @@ final class ShimControl implements ControlServer.Handler {
                 case PS -> answer.send(ps());
                 case STATS -> answer.send(stats());
                 case UPDATE -> answer.send(update(req));
+                case MOUNT -> answer.send(mount(req, true));
+                case UMOUNT -> answer.send(mount(req, false));
             }
         } catch (ContainerState.IllegalTransition e) {
             answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, e.getMessage()));
@@ -223,6 +225,33 @@ final class ShimControl implements ControlServer.Handler {
             return ControlResponse.failure(ErrorCode.INVALID_ARGUMENT, "resize: rows and cols must be positive");
         }
         agentOrFail().resize(req.execId() == null ? "" : req.execId(), req.rows(), req.cols());
+        return ControlResponse.success();
+    }
+
+    /** {@code jvmvisor mount} (add) and {@code umount} (remove) on a created or running container. */
+    private ControlResponse mount(ControlRequest req, boolean add) throws IOException {
+        ContainerState s = shim.state();
+        String what = add ? "mount" : "umount";
+        if (!(s instanceof Created || s instanceof Running)) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
+                    what + ": the container is " + s.status() + ", not created or running");
+        }
+        LiveShares live = shim.liveShares;
+        if (live == null) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, what + ": this VM has no live share");
+        }
+        try {
+            if (add) {
+                live.mount(shim.vm.pid(), shim.agent, req.hostPath(), req.containerPath(), Boolean.TRUE.equals(req.readonly()));
+            } else {
+                live.umount(shim.vm.pid(), shim.agent, req.containerPath());
+            }
+        } catch (LiveShares.Refused e) {
+            return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, what + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ControlResponse.failure(ErrorCode.INTERNAL, what + ": interrupted");
+        }
         return ControlResponse.success();
     }
 

@@ -22,12 +22,17 @@ import java.util.Map;
 
 /**
  * Translates config.json into the agent's ContainerSpec. Bind-mount sources
- * on the host become 9p shares (a directory is shared itself, a file through
- * its parent directory) mounted by the agent under {@link #SHARES_DIR}.
+ * on the host become entries of one 9p share, {@link #BINDS_TAG}: each source
+ * (a file or a directory) is bound into the share's tree on the host by the
+ * VMM jail, read-only where the mount asks for it, so the VM reaches exactly
+ * the sources and nothing beside them. The agent mounts the share under
+ * {@link #SHARES_DIR} and binds each entry onto its destination.
  */
 public final class SpecTranslator {
     public static final String ROOT_PATH = "/run/jvmvisor/rootfs";
     public static final String SHARES_DIR = "/run/jvmvisor/shares";
+    /** The 9p tag of the share holding every bind source. */
+    public static final String BINDS_TAG = "binds";
 
     /** The agent's spec and the host directories the VM must share for it. */
     public record Translated(ContainerSpec spec, List<VmConfig.HostShare> shares) {
@@ -44,11 +49,16 @@ public final class SpecTranslator {
         if (spec.hostname() != null) {
             b.setHostname(spec.hostname());
         }
-        Map<Path, VmConfig.HostShare> shares = new LinkedHashMap<>();
+        Map<VmConfig.Entry, VmConfig.Entry> entries = new LinkedHashMap<>();
         if (spec.mounts() != null) {
             for (io.jvmvisor.oci.Mount m : spec.mounts()) {
-                b.addMounts(mount(m, bundle, shares));
+                b.addMounts(mount(m, bundle, entries));
             }
+        }
+        List<VmConfig.HostShare> shares = new ArrayList<>();
+        if (!entries.isEmpty()) {
+            boolean allRo = entries.values().stream().allMatch(VmConfig.Entry::readonly);
+            shares.add(new VmConfig.HostShare(BINDS_TAG, List.copyOf(entries.values()), allRo));
         }
         if (spec.linux() != null) {
             var l = spec.linux();
@@ -66,10 +76,10 @@ public final class SpecTranslator {
             }
             devicesMapsAndMemory(l, b);
         }
-        for (VmConfig.HostShare s : shares.values()) {
+        for (VmConfig.HostShare s : shares) {
             b.addShares(Share.newBuilder().setTag(s.tag()).setMountPoint(SHARES_DIR + "/" + s.tag()).setReadonly(s.readonly()));
         }
-        return new Translated(b.build(), List.copyOf(shares.values()));
+        return new Translated(b.build(), List.copyOf(shares));
     }
 
     /** linux.devices, the user namespace's ID maps and the memory limit (the guest's cgroup). */
@@ -107,7 +117,11 @@ public final class SpecTranslator {
         return "bind".equals(m.type()) || (m.options() != null && (m.options().contains("bind") || m.options().contains("rbind")));
     }
 
-    private static Mount mount(io.jvmvisor.oci.Mount m, Path bundle, Map<Path, VmConfig.HostShare> shares) {
+    static boolean isReadonly(io.jvmvisor.oci.Mount m) {
+        return m.options() != null && m.options().contains("ro");
+    }
+
+    private static Mount mount(io.jvmvisor.oci.Mount m, Path bundle, Map<VmConfig.Entry, VmConfig.Entry> entries) {
         Mount.Builder b = Mount.newBuilder().setDestination(m.destination())
                 .setType(m.type() == null ? (isBind(m) ? "bind" : "") : m.type());
         if (m.options() != null) {
@@ -124,12 +138,11 @@ public final class SpecTranslator {
             throw new IllegalArgumentException("config.json: the source \"" + m.source() + "\" of the bind mount on "
                     + m.destination() + " does not exist on the host");
         }
-        boolean dir = Files.isDirectory(source);
-        Path shared = dir ? source : source.getParent();
-        VmConfig.HostShare share = shares.computeIfAbsent(shared,
-                p -> new VmConfig.HostShare("m" + shares.size(), p, false));
-        String guest = SHARES_DIR + "/" + share.tag() + (dir ? "" : "/" + source.getFileName());
-        return b.setSource(guest).build();
+        // one entry per (source, read-only): the same source bound twice read-write and read-only is two entries
+        boolean ro = isReadonly(m);
+        VmConfig.Entry key = new VmConfig.Entry(source, "", ro);
+        VmConfig.Entry entry = entries.computeIfAbsent(key, k -> new VmConfig.Entry(source, Integer.toString(entries.size()), ro));
+        return b.setSource(SHARES_DIR + "/" + BINDS_TAG + "/" + entry.name()).build();
     }
 
     static io.jvmvisor.agent.v1.Process process(Process p) {

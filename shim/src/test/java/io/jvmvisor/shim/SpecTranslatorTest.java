@@ -1,11 +1,13 @@
 package io.jvmvisor.shim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jvmvisor.agent.v1.ContainerSpec;
 import io.jvmvisor.oci.Spec;
+import io.jvmvisor.shim.engine.VmConfig;
 import io.jvmvisor.oci.SpecLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,7 +71,7 @@ class SpecTranslatorTest {
     }
 
     @Test
-    void bindMountsBecomeNinePShares(@TempDir Path bundle) throws Exception {
+    void bindSourcesBecomeEntriesOfOneShareWithoutTheirSiblings(@TempDir Path bundle) throws Exception {
         Files.createDirectories(bundle.resolve("shared"));
         Files.writeString(bundle.resolve("shared/file.txt"), "x");
         Path other = Files.createDirectories(bundle.resolve("other"));
@@ -77,21 +79,38 @@ class SpecTranslatorTest {
                 {"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"},
                  "mounts": [{"destination": "/mnt/shared", "type": "bind", "source": "shared", "options": ["rbind", "ro"]},
                             {"destination": "/etc/file.txt", "type": "bind", "source": "shared/file.txt", "options": ["bind"]},
-                            {"destination": "/mnt/other", "source": "%s", "options": ["rbind"]}]}
-                """.formatted(other));
+                            {"destination": "/mnt/other", "source": "%s", "options": ["rbind"]},
+                            {"destination": "/mnt/again", "source": "%s", "options": ["rbind"]}]}
+                """.formatted(other, other));
         SpecTranslator.Translated t = SpecTranslator.translate(s, bundle);
-        // "shared" (a dir, and the parent of file.txt) is shared once; "other" gets its own tag
-        assertEquals(2, t.shares().size());
-        assertEquals("m0", t.shares().get(0).tag());
-        assertEquals(bundle.resolve("shared"), t.shares().get(0).hostDir());
-        assertEquals(other, t.shares().get(1).hostDir());
+        // one share; each source is an entry of its own: a bound file comes without its directory
+        assertEquals(1, t.shares().size());
+        VmConfig.HostShare share = t.shares().getFirst();
+        assertEquals("binds", share.tag());
+        assertFalse(share.readonly());
+        assertEquals(List.of(new VmConfig.Entry(bundle.resolve("shared"), "0", true),
+                new VmConfig.Entry(bundle.resolve("shared/file.txt"), "1", false),
+                new VmConfig.Entry(other, "2", false)), share.entries());
         ContainerSpec c = t.spec();
-        assertEquals("/run/jvmvisor/shares/m0", c.getMounts(0).getSource());
-        assertEquals("/run/jvmvisor/shares/m0/file.txt", c.getMounts(1).getSource());
-        assertEquals("/run/jvmvisor/shares/m1", c.getMounts(2).getSource());
+        assertEquals("/run/jvmvisor/shares/binds/0", c.getMounts(0).getSource());
+        assertEquals("/run/jvmvisor/shares/binds/1", c.getMounts(1).getSource());
+        assertEquals("/run/jvmvisor/shares/binds/2", c.getMounts(2).getSource());
+        assertEquals("/run/jvmvisor/shares/binds/2", c.getMounts(3).getSource());
         assertEquals("bind", c.getMounts(2).getType());
-        assertEquals(2, c.getSharesCount());
-        assertEquals("/run/jvmvisor/shares/m1", c.getShares(1).getMountPoint());
+        assertEquals(1, c.getSharesCount());
+        assertEquals("/run/jvmvisor/shares/binds", c.getShares(0).getMountPoint());
+    }
+
+    @Test
+    void onlyReadonlyBindsMakeAReadonlyShare(@TempDir Path bundle) throws Exception {
+        Files.writeString(bundle.resolve("passwd"), "root:x:0:0::/root:/bin/sh\n");
+        Spec s = spec("""
+                {"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"},
+                 "mounts": [{"destination": "/x", "type": "bind", "source": "passwd", "options": ["rbind", "ro"]}]}
+                """);
+        VmConfig.HostShare share = SpecTranslator.translate(s, bundle).shares().getFirst();
+        assertTrue(share.readonly());
+        assertEquals(List.of(new VmConfig.Entry(bundle.resolve("passwd"), "0", true)), share.entries());
     }
 
     @Test

@@ -188,6 +188,37 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /** Binds entry {@code source} of the live share onto {@code destination} in the container. */
+    public void addMount(String source, String destination, boolean readonly) throws AgentException {
+        try {
+            call().addMount(io.jvmvisor.agent.v1.AddMountRequest.newBuilder().setContainerId(containerId)
+                    .setSource(source).setDestination(destination).setReadonly(readonly).build());
+        } catch (StatusRuntimeException e) {
+            throw failed("AddMount", e);
+        }
+    }
+
+    /** Unmounts {@code destination} in the container (refused while busy). */
+    public void removeMount(String destination) throws AgentException {
+        try {
+            call().removeMount(io.jvmvisor.agent.v1.RemoveMountRequest.newBuilder().setContainerId(containerId)
+                    .setDestination(destination).build());
+        } catch (StatusRuntimeException e) {
+            throw failed("RemoveMount", e);
+        }
+    }
+
+    /** Sets the guest's wall clock to this host's. */
+    public void setTime() throws AgentException {
+        java.time.Instant now = java.time.Instant.now();
+        try {
+            call().setTime(io.jvmvisor.agent.v1.SetTimeRequest.newBuilder()
+                    .setUnixNanos(now.getEpochSecond() * 1_000_000_000L + now.getNano()).build());
+        } catch (StatusRuntimeException e) {
+            throw failed("SetTime", e);
+        }
+    }
+
     public ListProcessesResponse listProcesses() throws AgentException {
         try {
             return call().listProcesses(ListProcessesRequest.newBuilder().setContainerId(containerId).build());

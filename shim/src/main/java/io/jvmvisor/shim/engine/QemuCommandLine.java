@@ -12,7 +12,22 @@ public final class QemuCommandLine {
     private QemuCommandLine() {
     }
 
+    /**
+     * QEMU's seccomp sandbox: no obsolete system calls, no set*uid/set*gid, no fork/exec, no
+     * scheduler or resource changes (what a compromised VMM could use beyond the VM).
+     */
+    public static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
+    /** The argv with the shares exported from their host paths directly (no jail: tests, AOT training). */
     public static List<String> of(VmConfig vm) {
+        return of(vm, null);
+    }
+
+    /**
+     * The argv for a VM whose shares {@link JailCommandLine} has built under {@code exports}
+     * ({@code exports/rootfs}, {@code exports/<tag>}); null exports the host paths themselves.
+     */
+    public static List<String> of(VmConfig vm, java.nio.file.Path exports) {
         List<String> argv = new ArrayList<>(List.of(QEMU,
                 "-M", "microvm,acpi=off", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot"));
         boolean kvm = vm.accel() == VmConfig.Accel.KVM;
@@ -21,13 +36,24 @@ public final class QemuCommandLine {
         argv.addAll(List.of("-kernel", vm.kernel().toString(), "-initrd", vm.initrd().toString(),
                 "-append", kernelCommandLine(vm)));
         argv.addAll(List.of("-serial", "stdio"));
-        argv.addAll(List.of("-fsdev", fsdev("fs0", vm.rootfs().toString(), vm.rootfsReadonly()),
+        String root = exports == null ? vm.rootfs().toString() : exports.resolve(VmConfig.ROOTFS_TAG).toString();
+        argv.addAll(List.of("-fsdev", fsdev("fs0", root, vm.rootfsReadonly()),
                 "-device", "virtio-9p-device,fsdev=fs0,mount_tag=" + VmConfig.ROOTFS_TAG));
         int i = 1;
         for (VmConfig.HostShare s : vm.shares()) {
             String id = "fs" + i++;
-            argv.addAll(List.of("-fsdev", fsdev(id, s.hostDir().toString(), s.readonly()),
+            String path = exports != null ? exports.resolve(s.tag()).toString()
+                    : s.hostDir() != null ? s.hostDir().toString() : null;
+            if (path == null) {
+                throw new IllegalArgumentException("share " + s.tag() + " has several entries: it needs the exports tree");
+            }
+            argv.addAll(List.of("-fsdev", fsdev(id, path, s.readonly()),
                     "-device", "virtio-9p-device,fsdev=" + id + ",mount_tag=" + s.tag()));
+        }
+        if (exports != null) {
+            argv.addAll(List.of("-fsdev", fsdev("fslive", exports.resolve(VmConfig.LIVE_TAG).toString(), false),
+                    "-device", "virtio-9p-device,fsdev=fslive,mount_tag=" + VmConfig.LIVE_TAG));
+            argv.addAll(List.of("-sandbox", SANDBOX));
         }
         if (vm.vsockCid() > 0) {
             argv.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + vm.vsockCid()));
@@ -57,7 +83,9 @@ public final class QemuCommandLine {
     }
 
     private static String fsdev(String id, String path, boolean readonly) {
-        return "local,id=" + id + ",path=" + option(path) + ",security_model=passthrough" + (readonly ? ",readonly=on" : "");
+        // multidevs=remap: a share spans several host file systems (binds); QEMU keeps their inode numbers apart
+        return "local,id=" + id + ",path=" + option(path) + ",security_model=passthrough,multidevs=remap"
+                + (readonly ? ",readonly=on" : "");
     }
 
     /** QEMU option values escape a comma by doubling it. */

@@ -8,23 +8,37 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Boots the VM with {@code qemu-system-x86_64 -M microvm}. QEMU runs under
- * {@code setpriv --pdeathsig KILL}, so it dies with the thread that started it
- * (the shim's main thread, which lives as long as the shim); its PID is also
- * kept in {@code vmm.pid} for the CLI's {@code delete} and killed by the
- * shim's shutdown hook.
+ * Boots the VM with {@code qemu-system-x86_64 -M microvm}, started through
+ * {@code jvmvisor-vmm-jail} ({@link JailCommandLine}): QEMU sees the container's
+ * shares only through the exports tree of its own mount namespace
+ * ({@code <state dir>/exports}, gone with QEMU), runs with a few capabilities,
+ * a seccomp filter and {@code -sandbox on}, and dies with the thread that
+ * started it (parent-death signal; the shim's main thread lives as long as
+ * the shim). Its PID is also kept in {@code vmm.pid} for the CLI's
+ * {@code delete} and killed by the shim's shutdown hook.
  */
 public final class QemuEngine implements Engine {
     private static final System.Logger LOG = System.getLogger("shim.qemu");
     public static final String PID_FILE = "vmm.pid";
+    /** The exports tree's mount point in the state dir (empty on the host; mounted only in QEMU's namespace). */
+    public static final String EXPORTS_DIR = "exports";
+
+    /** The jail binary, built by the shim module's make into shim/target/native. */
+    public static Path jail() {
+        Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
+        return home.resolve("shim/target/native/jvmvisor-vmm-jail");
+    }
 
     @Override
     public Vm start(VmConfig config, Path stateDir) throws IOException {
-        List<String> argv = new ArrayList<>();
-        if (Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
-            argv.addAll(List.of("/usr/bin/setpriv", "--pdeathsig", "KILL", "--"));
+        Path jail = jail();
+        if (!Files.isExecutable(jail)) {
+            throw new IOException("the VMM jail " + jail + " is missing: build the shim module (mvn install)");
         }
-        argv.addAll(QemuCommandLine.of(config));
+        Path exports = stateDir.resolve(EXPORTS_DIR).toAbsolutePath();
+        Files.createDirectories(exports);
+        List<String> argv = new ArrayList<>(JailCommandLine.of(jail, config, exports, ProcessHandle.current().pid(),
+                List.of(), QemuCommandLine.of(config, exports)));
         LOG.log(Level.INFO, "starting the VM: " + String.join(" ", argv));
         Files.deleteIfExists(config.agentSocket());
         Files.deleteIfExists(config.qmpSocket());

@@ -25,8 +25,40 @@ public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path 
     /** The 9p tag of the rootfs; the agent reads it from {@code jvmvisor.rootfs=} on the kernel command line. */
     public static final String ROOTFS_TAG = "rootfs";
 
-    /** A host directory shared into the guest under a 9p tag. */
-    public record HostShare(String tag, Path hostDir, boolean readonly) {
+    /** The 9p tag of the live share, where {@code jvmvisor mount} adds host paths to a running container. */
+    public static final String LIVE_TAG = "live";
+
+    /**
+     * A tree shared into the guest under a 9p tag. Its entries are host files or directories bound
+     * into it (the host kernel enforces each entry's read-only flag); the VM sees nothing else.
+     *
+     * @param entries  what the share holds: an entry named "" is the share's root itself
+     * @param readonly the whole share is read-only (QEMU refuses writes too)
+     */
+    public record HostShare(String tag, List<Entry> entries, boolean readonly) {
+        public HostShare {
+            entries = List.copyOf(entries);
+        }
+
+        /** A share that is one host directory (or the rootfs). */
+        public HostShare(String tag, Path hostDir, boolean readonly) {
+            this(tag, List.of(new Entry(hostDir, "", readonly)), readonly);
+        }
+
+        /** The host directory of a one-directory share; null for a share of several entries. */
+        public Path hostDir() {
+            return entries.size() == 1 && entries.getFirst().name().isEmpty() ? entries.getFirst().source() : null;
+        }
+    }
+
+    /** A host file or directory bound into a share as {@code name} (read-only when asked). */
+    public record Entry(Path source, String name, boolean readonly) {
+        public Entry {
+            Objects.requireNonNull(source);
+            if (name.startsWith("/") || name.contains("..")) {
+                throw new IllegalArgumentException("bad share entry name " + name);
+            }
+        }
     }
 
     /** How the guest's CPU runs: hardware virtualization, or QEMU's emulator. */

@@ -35,7 +35,7 @@ class QemuCommandLineTest {
         assertEquals("/k/initramfs.cpio", after(argv, "-initrd"));
         assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check quiet jvmvisor.rootfs=rootfs", after(argv, "-append"));
         assertEquals("stdio", after(argv, "-serial"));
-        assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough", after(argv, "-fsdev"));
+        assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough,multidevs=remap", after(argv, "-fsdev"));
         assertEquals("virtio-9p-device,fsdev=fs0,mount_tag=rootfs", after(argv, "-device"));
         assertTrue(argv.contains("virtio-serial-device"));
         assertEquals("socket,id=agent,path=/run/s/agent.sock,server=on,wait=off", after(argv, "-chardev"));
@@ -53,14 +53,38 @@ class QemuCommandLineTest {
         String append = after(argv, "-append");
         assertTrue(append.endsWith("jvmvisor.rootfs=rootfs jvmvisor.rootfs_ro=1"), append);
         assertFalse(append.contains("quiet"), append);
-        assertTrue(argv.contains("local,id=fs0,path=/b/rootfs,security_model=passthrough,readonly=on"));
+        assertTrue(argv.contains("local,id=fs0,path=/b/rootfs,security_model=passthrough,multidevs=remap,readonly=on"));
         // commas in paths are doubled, as QEMU's option syntax wants
-        assertTrue(argv.contains("local,id=fs1,path=/data,,x,security_model=passthrough,readonly=on"));
+        assertTrue(argv.contains("local,id=fs1,path=/data,,x,security_model=passthrough,multidevs=remap,readonly=on"));
         assertTrue(argv.contains("virtio-9p-device,fsdev=fs1,mount_tag=m0"));
-        assertTrue(argv.contains("local,id=fs2,path=/etc,security_model=passthrough"));
+        assertTrue(argv.contains("local,id=fs2,path=/etc,security_model=passthrough,multidevs=remap"));
         assertTrue(argv.contains("virtio-9p-device,fsdev=fs2,mount_tag=m1"));
         assertTrue(argv.contains("vhost-vsock-device,guest-cid=7"));
         assertFalse(argv.contains("virtio-serial-device"));
+    }
+
+    @Test
+    void jailedSharesComeFromTheExportsTreeWithTheSandboxOn() {
+        VmConfig vm = config(true, List.of(new VmConfig.HostShare("binds", List.of(
+                new VmConfig.Entry(Path.of("/etc/passwd"), "0", true), new VmConfig.Entry(Path.of("/data"), "1", false)), false)),
+                VmConfig.Accel.TCG, 0, true);
+        Path exports = Path.of("/st/exports");
+        List<String> qemu = QemuCommandLine.of(vm, exports);
+        assertTrue(qemu.contains("local,id=fs0,path=/st/exports/rootfs,security_model=passthrough,multidevs=remap,readonly=on"), qemu.toString());
+        assertTrue(qemu.contains("local,id=fs1,path=/st/exports/binds,security_model=passthrough,multidevs=remap"), qemu.toString());
+        assertTrue(qemu.contains("virtio-9p-device,fsdev=fslive,mount_tag=live"), qemu.toString());
+        assertEquals(QemuCommandLine.SANDBOX, after(qemu, "-sandbox"));
+        assertTrue(QemuCommandLine.SANDBOX.contains("elevateprivileges=deny") && QemuCommandLine.SANDBOX.contains("spawn=deny"));
+
+        List<String> argv = JailCommandLine.of(Path.of("/j/jail"), vm, exports, 42, List.of(), qemu);
+        assertEquals(List.of("/j/jail", "--exports", "/st/exports",
+                "--bind", "/b/rootfs", "rootfs", "ro",
+                "--bind", "/etc/passwd", "binds/0", "ro",
+                "--bind", "/data", "binds/1", "rw",
+                "--live", "live",
+                "--keep-caps", "chown,dac_override,dac_read_search,fowner,fsetid", "--parent", "42", "--"),
+                argv.subList(0, argv.indexOf("--") + 1));
+        assertEquals(qemu, argv.subList(argv.indexOf("--") + 1, argv.size()));
     }
 
     @Test
