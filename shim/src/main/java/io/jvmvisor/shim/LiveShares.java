@@ -39,7 +39,13 @@ final class LiveShares {
     LiveShares(Path jail, Path exports, Path stateRoot) {
         this.jail = jail;
         this.exports = exports;
-        this.stateRoot = stateRoot;
+        Path root = stateRoot;
+        try {
+            root = stateRoot == null ? null : stateRoot.toRealPath();
+        } catch (IOException e) {
+            // compared as given
+        }
+        this.stateRoot = root;
     }
 
     /** Checks a host path a caller wants to share; returns it resolved (no symlinks). */
