@@ -85,6 +85,32 @@ class DockerIT {
         docker.docker(LONG, null, "rm", "-f", name);
     }
 
+    /**
+     * FIFOs and unix sockets on the rootfs and on a bind, a unix-socket server in /var/run (as
+     * postgres, php-fpm, supervisord use it), a device node in /dev; the tool comes in through a
+     * single-file read-only bind.
+     */
+    @Test
+    void fifosAndUnixSocketsWorkOnTheRootfsAndOnBinds() throws Exception {
+        Path tool = io.jvmvisor.testbundles.TestPrograms.unixsock(Files.createDirectories(dir.resolve("tools")));
+        Path data = Files.createDirectories(dir.resolve("special-data"));
+        CommandResult r = run("-v", tool + ":/usr/local/bin/unixsock:ro", "-v", data + ":/data", IMAGE, "sh", "-c", """
+                mkfifo /tmp/f && (echo through-fifo > /tmp/f &) && cat /tmp/f
+                mkdir -p /var/run/app && unixsock serve /var/run/app/s.sock > /tmp/serve.out &
+                while ! grep -q listening /tmp/serve.out 2>/dev/null; do sleep 0.1; done
+                unixsock call /var/run/app/s.sock ping && wait
+                unixsock serve /data/d.sock > /tmp/serve2.out &
+                while ! grep -q listening /tmp/serve2.out 2>/dev/null; do sleep 0.1; done
+                unixsock call /data/d.sock on-a-bind && wait
+                mkfifo /data/fifo && ls -l /data/fifo | cut -c1
+                mknod /dev/mynull c 1 3 && echo node > /dev/mynull && echo dev-node-ok
+                """);
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals(List.of("through-fifo", "pong:ping", "pong:on-a-bind", "p", "dev-node-ok"), r.stdout().lines().toList(), r.toString());
+        assertTrue(Files.exists(data.resolve("fifo")) && Files.readAttributes(data.resolve("fifo"),
+                java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther());
+    }
+
     @Test
     void echoHi() {
         CommandResult r = run(IMAGE, "echo", "hi");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jvmvisor.testbundles.TestBundles;
+import io.jvmvisor.testbundles.TestPrograms;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,49 +31,11 @@ class SharesIT {
     static Path unixsock;
     static final List<String> ids = new ArrayList<>();
 
-    /** A unix-socket echo pair: {@code unixsock serve PATH} answers one client, {@code unixsock call PATH MSG}. */
-    private static final String UNIXSOCK_C = """
-            #include <stdio.h>
-            #include <string.h>
-            #include <sys/socket.h>
-            #include <sys/un.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                if (argc < 3) return 2;
-                struct sockaddr_un a = { .sun_family = AF_UNIX };
-                snprintf(a.sun_path, sizeof a.sun_path, "%s", argv[2]);
-                int s = socket(AF_UNIX, SOCK_STREAM, 0);
-                char buf[256] = "pong:";
-                if (strcmp(argv[1], "serve") == 0) {
-                    if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) { perror("bind"); return 1; }
-                    if (listen(s, 1) < 0) { perror("listen"); return 1; }
-                    printf("listening\\n"); fflush(stdout);
-                    int c = accept(s, NULL, NULL);
-                    ssize_t n = read(c, buf + 5, sizeof buf - 6);
-                    if (n < 0) return 1;
-                    write(c, buf, 5 + n);
-                    close(c);
-                    return 0;
-                }
-                if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) { perror("connect"); return 1; }
-                write(s, argv[3], strlen(argv[3]));
-                shutdown(s, SHUT_WR);
-                ssize_t n = read(s, buf, sizeof buf - 1);
-                if (n < 0) return 1;
-                buf[n] = 0;
-                printf("%s\\n", buf);
-                return 0;
-            }
-            """;
-
     @BeforeAll
     static void probe() throws Exception {
         cli = new CliFixture(work);
         cli.vmUnavailable().ifPresent(why -> Assumptions.abort("no micro-VM can boot here: " + why));
-        Path src = Files.writeString(work.resolve("unixsock.c"), UNIXSOCK_C);
-        unixsock = work.resolve("unixsock");
-        Process cc = new ProcessBuilder("gcc", "-static", "-O2", "-o", unixsock.toString(), src.toString()).inheritIO().start();
-        assertEquals(0, cc.waitFor(), "gcc -static failed (build-essential is installed by setup.sh)");
+        unixsock = TestPrograms.unixsock(work);
     }
 
     @AfterAll
