@@ -74,6 +74,7 @@ public final class ContainerCreator {
                     Instant.now().toString(), System.getProperty("user.name", ""), spec.annotationMap(), 0, 0);
             Path stateDir = store.create(rec);
             undo.push("state dir " + stateDir, () -> store.remove(o.id()));
+            keepConfig(bundle, spec, stateDir);
 
             java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
                     o.consoleSocket(), log.file(), log.format(), debug));
@@ -114,6 +115,22 @@ public final class ContainerCreator {
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Keeps the config.json create validated in the state dir: start, exec, delete and the shim
+     * read that copy, not the bundle (which may change or go after create, as with runc).
+     */
+    private static void keepConfig(Path bundle, Spec spec, Path stateDir) throws IOException, CliException {
+        byte[] config = Files.readAllBytes(bundle.resolve(SpecLoader.CONFIG));
+        try {
+            if (!SpecLoader.parse(config).equals(spec)) {
+                throw new CliException("config.json changed while create read it: try again");
+            }
+        } catch (SpecException e) {
+            throw new CliException("config.json changed while create read it: " + e.getMessage());
+        }
+        StateStore.writeAtomically(stateDir.resolve(StateStore.CONFIG_COPY), config);
     }
 
     /** runc's rules on terminal and console socket. */

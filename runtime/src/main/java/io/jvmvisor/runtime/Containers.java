@@ -294,9 +294,26 @@ public final class Containers {
         }
     }
 
+    /**
+     * The config.json the container was created with: create keeps a copy in the state dir (as runc
+     * keeps its config in state.json), so a bundle edited or removed afterwards changes nothing.
+     * Containers created before that copy existed: the bundle's.
+     */
+    public Spec createdSpec(ContainerRecord rec) throws SpecException {
+        Path copy = store.dir(rec.id()).resolve(StateStore.CONFIG_COPY);
+        if (Files.exists(copy)) {
+            try {
+                return SpecLoader.parse(Files.readAllBytes(copy));
+            } catch (IOException e) {
+                throw new SpecException("cannot read " + copy + ": " + e.getMessage());
+            }
+        }
+        return SpecLoader.parse(Path.of(rec.bundle()));
+    }
+
     private Spec specOrNull(ContainerRecord rec) {
         try {
-            return SpecLoader.parse(Path.of(rec.bundle()));
+            return createdSpec(rec);
         } catch (SpecException e) {
             log.warn("cannot read hooks of " + rec.id() + ": " + e.getMessage());
             return null;

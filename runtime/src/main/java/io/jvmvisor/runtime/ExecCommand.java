@@ -68,7 +68,7 @@ final class ExecCommand implements CliCommand {
         if (found.status() instanceof io.jvmvisor.runtime.state.Status.Stopped) {
             throw new CliException("cannot exec in a stopped container");
         }
-        JsonNode process = process(p, found);
+        JsonNode process = process(g, p, found);
         if (!"0".equals(p.value("preserve-fds"))) {
             throw new CliException("--preserve-fds is not supported by jvmvisor (the process runs in a VM)");
         }
@@ -86,7 +86,7 @@ final class ExecCommand implements CliCommand {
     }
 
     /** The process to run: --process's file, or the container's process with the command and flags given. */
-    private static JsonNode process(Options.Parsed p, Containers.Found found) throws CliException {
+    private static JsonNode process(Global g, Options.Parsed p, Containers.Found found) throws CliException {
         String file = p.value("process");
         if (file != null) {
             try {
@@ -101,7 +101,7 @@ final class ExecCommand implements CliCommand {
         }
         Spec spec;
         try {
-            spec = SpecLoader.parse(Path.of(found.record().bundle()));
+            spec = g.containers().createdSpec(found.record());
         } catch (SpecException e) {
             throw new CliException(e.getMessage());
         }

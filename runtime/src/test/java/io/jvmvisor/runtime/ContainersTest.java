@@ -43,6 +43,18 @@ class ContainersTest {
     }
 
     @Test
+    void theConfigIsTheOneCreateRead() throws Exception {
+        StateStore store = new StateStore(dir.resolve("root"));
+        Path bundle = Files.createDirectories(dir.resolve("bundle"));
+        ContainerRecord rec = new ContainerRecord("k", bundle.toString(), "/r", "t", "root", Map.of(), 0, 0);
+        Path state = store.create(rec);
+        StateStore.writeAtomically(state.resolve(StateStore.CONFIG_COPY), "{\"ociVersion\": \"1.2.0\", \"hostname\": \"at-create\"}");
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.2.0\", \"hostname\": \"edited-later\"}");
+        Containers c = new Containers(store, new ErrorLog(null, "text", false, System.err));
+        assertEquals("at-create", c.createdSpec(rec).hostname());
+    }
+
+    @Test
     void theAliasCacheLivesOutsideTheDefaultRootAndIsRemadeOnDemand() throws Exception {
         assertFalse(SocketPaths.ALIAS_ROOT.startsWith(Path.of(Global.DEFAULT_ROOT)), "a cache in the root shows up as a container");
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(SocketPaths.ALIAS_ROOT.getParent()),

@@ -79,12 +79,16 @@ class HostHardeningIT {
             assertEquals(7, asNobody("/usr/bin/curl", "-s", "-m", "5", "--unix-socket", dir.resolve("shim.sock").toString(),
                     "http://localhost/"));
 
+            // config.json is read once, by create (as runc): a bundle changed afterwards changes nothing
+            Files.writeString(bundle.resolve("config.json"), "{ not json");
+
             // exec >> file: appends to the caller's file (its own open file, passed with SCM_RIGHTS)
             Path out = Files.writeString(work.resolve("out.txt"), "first\n");
             Process exec = new ProcessBuilder("/bin/sh", "-c", "exec \"$0\" \"$@\" >> " + out, cli.home.resolve("bin/jvmvisor").toString(),
                     "--root", cli.root.toString(), "exec", id, "echo", "second").redirectError(ProcessBuilder.Redirect.INHERIT).start();
             assertEquals(0, exec.waitFor());
             assertEquals("first\nsecond\n", Files.readString(out));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("config.json"))));
         } finally {
             assertEquals(0, cli.run("delete", "--force", id).code());
         }

@@ -186,7 +186,7 @@ final class Shim {
         ControlServer control = ControlServer.listen(socketDir.resolve("shim.sock"), new ShimControl(this));
         cleanup.push("close the control socket", control::close);
 
-        Spec spec = SpecLoader.parse(args.bundle());
+        Spec spec = ShimLauncher.createdSpec(args.bundle(), stateDir);
         if (spec.linux() != null && spec.linux().cgroupsPath() != null && !spec.linux().cgroupsPath().isBlank()) {
             hostCgroup = HostCgroup.join(spec.linux().cgroupsPath(), spec.linux().resources());
             LOG.log(Level.INFO, "host cgroup: " + spec.linux().cgroupsPath());

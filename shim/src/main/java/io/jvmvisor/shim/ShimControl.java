@@ -17,6 +17,7 @@ import io.jvmvisor.shim.control.ControlRequest;
 import io.jvmvisor.shim.control.ControlResponse;
 import io.jvmvisor.shim.control.ControlResponse.ErrorCode;
 import io.jvmvisor.shim.control.ControlServer;
+import io.jvmvisor.shim.control.SocketPaths;
 import io.jvmvisor.shim.relay.StdioRelay;
 import io.jvmvisor.sys.Fd;
 import io.jvmvisor.sys.Libc;
@@ -172,6 +173,7 @@ final class ShimControl implements ControlServer.Handler {
         }
         AgentClient agent = agentOrFail();
         if (s instanceof Paused) {
+            SocketPaths.socketDir(shim.args.stateDir()); // QMP is reached through the alias: remade if gone
             shim.vm.resume(); // the agent runs in the VM: it cannot answer while paused
         }
         agent.signal(req.execId() == null ? "" : req.execId(), sig, Boolean.TRUE.equals(req.all()));
@@ -186,6 +188,7 @@ final class ShimControl implements ControlServer.Handler {
         if (!(s instanceof Running)) {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "container not running");
         }
+        SocketPaths.socketDir(shim.args.stateDir()); // QMP is reached through the alias: remade if gone
         shim.vm.pause();
         shim.moveTo(new Paused());
         return ControlResponse.success();
@@ -196,6 +199,7 @@ final class ShimControl implements ControlServer.Handler {
         if (!(s instanceof Paused)) {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "container not paused");
         }
+        SocketPaths.socketDir(shim.args.stateDir()); // QMP is reached through the alias: remade if gone
         shim.vm.resume();
         shim.moveTo(new Running());
         return ControlResponse.success();

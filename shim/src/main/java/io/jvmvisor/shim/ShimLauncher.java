@@ -70,7 +70,7 @@ public final class ShimLauncher {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");
         }
-        cmd.addAll(networkPrefix(o.bundle()));
+        cmd.addAll(networkPrefix(o.bundle(), o.stateDir()));
         cmd.addAll(List.of(java, "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k", "-XX:TieredStopAtLevel=1",
                 "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
                 "-XX:+IgnoreUnrecognizedVMOptions", "-Xlog:disable", "--enable-native-access=ALL-UNNAMED",
@@ -103,10 +103,10 @@ public final class ShimLauncher {
      * network namespace, so the shim's PID stays the JVM's (docker's prestart hook reads
      * {@code /proc/<pid>/ns/net} of that PID); QEMU, started by the shim, inherits the namespace.
      */
-    static List<String> networkPrefix(Path bundle) {
+    static List<String> networkPrefix(Path bundle, Path stateDir) {
         io.jvmvisor.oci.Spec spec;
         try {
-            spec = io.jvmvisor.oci.SpecLoader.parse(bundle);
+            spec = createdSpec(bundle, stateDir);
         } catch (io.jvmvisor.oci.SpecException e) {
             return List.of(); // create validated it before; the shim reports the problem itself
         }
@@ -121,6 +121,19 @@ public final class ShimLauncher {
             }
         }
         return List.of();
+    }
+
+    /** The config.json create kept in the state dir, else (no copy: tests) the bundle's. */
+    static io.jvmvisor.oci.Spec createdSpec(Path bundle, Path stateDir) throws io.jvmvisor.oci.SpecException {
+        Path copy = stateDir.resolve(io.jvmvisor.oci.SpecLoader.CONFIG);
+        if (Files.exists(copy)) {
+            try {
+                return io.jvmvisor.oci.SpecLoader.parse(Files.readAllBytes(copy));
+            } catch (IOException e) {
+                throw new io.jvmvisor.oci.SpecException("cannot read " + copy + ": " + e.getMessage());
+            }
+        }
+        return io.jvmvisor.oci.SpecLoader.parse(bundle);
     }
 
     /**

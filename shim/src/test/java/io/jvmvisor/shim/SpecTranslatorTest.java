@@ -191,7 +191,7 @@ class SpecTranslatorTest {
             ContainerSpec c = SpecTranslator.translate(spec(json), bundle).spec();
             assertEquals(List.of(), c.getNamespacesList());
             Files.writeString(bundle.resolve("config.json"), json);
-            assertEquals(List.of(), ShimLauncher.networkPrefix(bundle), "no network namespace: the host's");
+            assertEquals(List.of(), ShimLauncher.networkPrefix(bundle, bundle.resolve("no-state")), "no network namespace: the host's");
         }
     }
 }

@@ -30,6 +30,8 @@ public final class StateStore {
     public static final String STATE_FILE = "state.json";
     /** The file the shim writes when the container's process exited. */
     public static final String EXIT_FILE = "exit.json";
+    /** The copy of the bundle's config.json that create read (start, exec, delete and the shim use it). */
+    public static final String CONFIG_COPY = "config.json";
     /** The file the shim writes with the VMM's PID. */
     public static final String VMM_PID_FILE = "vmm.pid";
     private static final String LOCK_FILE = ".lock";
