@@ -97,11 +97,20 @@ bool cgroup_oom_killed(const char *path)
     return k && strtoull(k + 9, NULL, 10) > 0;
 }
 
+int cgroup_kill(const char *path)
+{
+    return path ? write_file(path, "cgroup.kill", "1") : 0;
+}
+
 void cgroup_remove(char **path)
 {
     if (!*path)
         return;
-    if (rmdir(*path) < 0)
+    /* processes killed by cgroup_kill leave it as they exit: give them a moment */
+    int r, tries = 0;
+    while ((r = rmdir(*path)) < 0 && errno == EBUSY && tries++ < 100)
+        usleep(2000);
+    if (r < 0)
         agent_log("cannot remove the cgroup %s: %s", *path, strerror(errno));
     free(*path);
     *path = NULL;

@@ -18,7 +18,11 @@ int cgroup_create(const char *id, uint64_t memory_limit, char **path, char *msg,
 int cgroup_join(const char *path);
 /* Whether the cgroup's memory.events counts an OOM kill. */
 bool cgroup_oom_killed(const char *path);
-/* Removes the (empty) cgroup and frees *path. */
+/* Kills every process of the cgroup (cgroup.kill), the ones that left the
+ * container's tracking too (daemons of a container without a pid namespace),
+ * as runc delete does. NULL: nothing. */
+int cgroup_kill(const char *path);
+/* Removes the (emptied) cgroup and frees *path. */
 void cgroup_remove(char **path);
 
 #endif

@@ -392,6 +392,7 @@ void rpc_remove_container(struct call *c, const ProtobufCMessage *req)
         return;
     }
     int sig = SIGKILL;
+    cgroup_kill(ctr->cgroup);
     container_for_each_pid(ctr, kill_pid, &sig);
     for (struct proc *p = ctr->procs; p; p = p->next)
         if (!p->exited)

@@ -64,6 +64,15 @@ class VmContainerSpecTest extends ContainerSpecTest {
         assertTrue(agent.target().log().contains("was OOM-killed"), "the agent says why");
     }
 
+    /** Removing a container kills what is left in its cgroup (a daemon without a pid namespace), as runc delete does. */
+    @Test
+    void removeKillsWhatIsLeftInTheCgroup() {
+        ContainerSpec daemon = script("sleep 1000 </dev/null >/dev/null 2>&1 & echo $!").toBuilder().clearNamespaces().build();
+        String pid = run("daemon", daemon).out.strip();
+        ContainerSpec look = script("[ -d /proc/" + pid + " ] && echo alive || echo gone").toBuilder().clearNamespaces().build();
+        assertEquals("gone\n", run("look", look).out);
+    }
+
     private record Result(String out, WaitProcessResponse status) {
     }
 
