@@ -215,7 +215,8 @@ final class Shim {
         }
         Path rootfs = args.bundle().resolve(spec.root().path()).toAbsolutePath().normalize();
         VmConfig config = new VmConfig(size.vcpus(), size.memoryMib(), size.kernel(), size.initrd(), rootfs,
-                spec.root().readonly() != null && spec.root().readonly(), t.shares(), socketDir, accel.accel(), 0, !args.debug());
+                spec.root().readonly() != null && spec.root().readonly(), t.shares(), socketDir, accel.accel(), 0, !args.debug(),
+                rootfsCache(spec));
         LOG.log(Level.INFO, "VM: " + size.vcpus() + " vCPU, " + size.memoryMib() + " MiB, " + t.shares().size() + " extra 9p shares");
 
         Vm started = engine.start(config, stateDir);
@@ -323,6 +324,17 @@ final class Shim {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot make " + file + " private: " + e.getMessage());
         }
+    }
+
+    /**
+     * The rootfs's 9p cache mode: {@code loose} unless the annotation {@code io.jvmvisor.9p-cache} says
+     * otherwise. The rootfs is the container's own (nothing else writes it while it runs), so the guest
+     * may cache names and attributes: stat/find ~16x/5x faster than mmap. Binds and live shares stay
+     * uncached (cache=none): the host shares them with its own processes. See docs/shares.md.
+     */
+    static String rootfsCache(Spec spec) {
+        String v = spec.annotations() == null ? null : spec.annotations().get("io.jvmvisor.9p-cache");
+        return v == null || v.isEmpty() ? "loose" : v;
     }
 
     /**

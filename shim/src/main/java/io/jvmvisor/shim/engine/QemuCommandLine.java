@@ -79,6 +79,9 @@ public final class QemuCommandLine {
         if (vm.rootfsReadonly()) {
             b.append(" jvmvisor.rootfs_ro=1");
         }
+        if (vm.rootfsCache() != null) {
+            b.append(" jvmvisor.cache=").append(vm.rootfsCache());
+        }
         return b.toString();
     }
 

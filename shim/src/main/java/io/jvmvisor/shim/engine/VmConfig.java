@@ -18,9 +18,19 @@ import java.util.Objects;
  * @param accel          KVM or TCG
  * @param vsockCid       guest CID when vhost-vsock is used, 0 for virtio-serial
  * @param quiet          pass "quiet" on the kernel command line (off when debugging)
+ * @param rootfsCache    the guest's 9p cache mode for the rootfs ({@link #CACHE_MODES}); null: the agent's default
  */
 public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
-                       List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet) {
+                       List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet,
+                       String rootfsCache) {
+
+    /** The Linux 9p client's cache modes (mount option cache=). */
+    public static final List<String> CACHE_MODES = List.of("none", "mmap", "loose", "fscache");
+
+    public VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
+                    List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet) {
+        this(vcpus, memoryMib, kernel, initrd, rootfs, rootfsReadonly, shares, socketDir, accel, vsockCid, quiet, null);
+    }
 
     /** The 9p tag of the rootfs; the agent reads it from {@code jvmvisor.rootfs=} on the kernel command line. */
     public static final String ROOTFS_TAG = "rootfs";
@@ -71,6 +81,9 @@ public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path 
         Objects.requireNonNull(socketDir);
         Objects.requireNonNull(accel);
         shares = List.copyOf(shares);
+        if (rootfsCache != null && !CACHE_MODES.contains(rootfsCache)) {
+            throw new IllegalArgumentException("annotation io.jvmvisor.9p-cache: \"" + rootfsCache + "\" is not one of " + CACHE_MODES);
+        }
         if (vcpus < 1 || memoryMib < 1) {
             throw new IllegalArgumentException("a VM needs at least 1 vCPU and 1 MiB (got " + vcpus + ", " + memoryMib + ")");
         }

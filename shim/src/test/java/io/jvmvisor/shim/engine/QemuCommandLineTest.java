@@ -88,6 +88,16 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void rootfsCacheModeReachesTheAgent() {
+        VmConfig loose = new VmConfig(1, 256, Path.of("/k"), Path.of("/i"), Path.of("/r"), false, List.of(), Path.of("/s"),
+                VmConfig.Accel.TCG, 0, true, "loose");
+        assertTrue(after(QemuCommandLine.of(loose), "-append").endsWith(" jvmvisor.cache=loose"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new VmConfig(1, 256,
+                Path.of("/k"), Path.of("/i"), Path.of("/r"), false, List.of(), Path.of("/s"), VmConfig.Accel.TCG, 0, true, "fast"));
+        assertTrue(e.getMessage().contains("io.jvmvisor.9p-cache") && e.getMessage().contains("loose"), e.getMessage());
+    }
+
+    @Test
     void probeSaysWhyItPicksTcg(@TempDir Path dir) throws Exception {
         Path kvm = dir.resolve("kvm");
         Path cpuinfo = dir.resolve("cpuinfo");
