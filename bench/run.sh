@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [--quick] [--runs N] [--out DIR]
+# bench/run.sh [--quick] [--runs N] [--out DIR] [--only SECTION,...]
 # Measures jvmvisor side by side with runc and runsc (gVisor); writes
 # report.md + PNG charts to bench/results/<timestamp>/ and bench/results/latest/
 # (quick runs: to a temp folder unless --out is given). Needs root.

@@ -9,13 +9,12 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * {@code bench/run.sh [--quick] [--runs N] [--out DIR]}: measures jvmvisor side
+ * {@code bench/run.sh [--quick] [--runs N] [--out DIR] [--only SECTION,...]}: measures jvmvisor side
  * by side with runc and runsc (gVisor) and writes {@code report.md} with PNG
  * charts to the output folder (full runs also to bench/results/latest).
  */
@@ -61,20 +60,20 @@ public final class Bench {
             }
             BenchContext ctx = new BenchContext(options, work, runtimes);
             Charts charts = new Charts(options.out());
-            Section cli = section(CliLatencyBench.TITLE,
+            Section cli = !options.runs("cli") ? null : section(CliLatencyBench.TITLE,
                     () -> CliLatencyBench.run(ctx), s -> charts.grouped(s, "cli-latency.png", "CLI latency (p50)", "ms", s.figures()));
-            Section boot = section(BootBreakdownBench.TITLE, () -> BootBreakdownBench.run(ctx, charts), s -> { });
-            Section memory = section(MemoryBench.TITLE, () -> MemoryBench.run(ctx),
+            Section boot = !options.runs("boot") ? null : section(BootBreakdownBench.TITLE, () -> BootBreakdownBench.run(ctx, charts), s -> { });
+            Section memory = !options.runs("memory") ? null : section(MemoryBench.TITLE, () -> MemoryBench.run(ctx),
                     s -> charts.grouped(s, "memory.png", "Host PSS of idle containers", "MiB", s.figures().stream()
                             .filter(f -> !f.equals(MemoryBench.AGENT) && !f.equals(MemoryBench.GUEST_USED)).toList()));
-            Section density = section(DensityBench.TITLE, () -> DensityBench.run(ctx),
+            Section density = !options.runs("density") ? null : section(DensityBench.TITLE, () -> DensityBench.run(ctx),
                     s -> charts.grouped(s, "density-start.png", "Starting containers at once", "ms", s.figures().stream()
                             .filter(f -> f.startsWith("time to start")).toList()));
-            Section io = section(FileIoBench.TITLE, () -> FileIoBench.run(ctx),
+            Section io = !options.runs("io") ? null : section(FileIoBench.TITLE, () -> FileIoBench.run(ctx),
                     s -> charts.grouped(s, "file-io.png", "File I/O on the rootfs (p50)", "ms", s.figures()));
-            Section start = section(ContainerStartBench.TITLE, () -> ContainerStartBench.run(ctx),
+            Section start = !options.runs("start") ? null : section(ContainerStartBench.TITLE, () -> ContainerStartBench.run(ctx),
                     s -> charts.grouped(s, "container-start.png", "docker run / exec (p50)", "ms", s.figures()));
-            List<Section> sections = List.of(start, cli, boot, memory, io, density);
+            java.util.List<Section> sections = Stream.of(start, cli, boot, memory, io, density).filter(x -> x != null).toList();
             String md = Report.markdown(date, options.quick(), options.runs(), Machine.describe(ctx), sections);
             Path report = options.out().resolve("report.md");
             Files.writeString(report, md);

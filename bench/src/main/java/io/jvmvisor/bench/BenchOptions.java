@@ -1,6 +1,8 @@
 package io.jvmvisor.bench;
 
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -13,32 +15,55 @@ import java.time.format.DateTimeFormatter;
  * @param out   the folder the report and charts go to
  * @param home  the jvmvisor checkout (bin/jvmvisor, bench/results)
  * @param latest whether to copy the report to bench/results/latest (full runs into the default folder)
+ * @param only   the sections to run (names in {@link #SECTIONS}); all of them when empty
  */
-public record BenchOptions(boolean quick, int runs, Path out, Path home, boolean latest) {
+public record BenchOptions(boolean quick, int runs, Path out, Path home, boolean latest, Set<String> only) {
 
-    static final String USAGE = "usage: bench/run.sh [--quick] [--runs N] [--out DIR]";
+    /** The sections' short names, in report order. */
+    public static final Set<String> SECTIONS = Set.of("start", "cli", "boot", "memory", "io", "density");
+
+    static final String USAGE = "usage: bench/run.sh [--quick] [--runs N] [--out DIR] [--only start,cli,boot,memory,io,density]";
 
     /** Parses the command line; throws IllegalArgumentException with the usage on a bad one. */
     public static BenchOptions parse(String[] args, Path home) {
         boolean quick = false;
         Integer runs = null;
         Path out = null;
+        Set<String> only = new LinkedHashSet<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--runs" -> runs = positive(value(args, ++i, "--runs"));
                 case "--out" -> out = Path.of(value(args, ++i, "--out")).toAbsolutePath();
+                case "--only" -> only.addAll(sections(value(args, ++i, "--only")));
                 case "-h", "--help" -> throw new IllegalArgumentException(USAGE);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i] + "\n" + USAGE);
             }
         }
         String stamp = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        boolean latest = out == null && !quick;
+        boolean latest = out == null && !quick && only.isEmpty();
         if (out == null) {
             out = quick ? Path.of(System.getProperty("java.io.tmpdir"), "jvmvisor-bench-quick-" + stamp)
                     : home.resolve("bench/results").resolve(stamp);
         }
-        return new BenchOptions(quick, runs != null ? runs : quick ? 3 : 10, out, home, latest);
+        return new BenchOptions(quick, runs != null ? runs : quick ? 3 : 10, out, home, latest, Set.copyOf(only));
+    }
+
+    /** Whether section {@code name} runs ({@code density} needs {@code memory}'s fleet: it brings it along). */
+    public boolean runs(String name) {
+        return only.isEmpty() || only.contains(name) || name.equals("memory") && only.contains("density");
+    }
+
+    private static Set<String> sections(String list) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String n : list.split(",")) {
+            if (!SECTIONS.contains(n.strip())) {
+                throw new IllegalArgumentException("--only: no section " + n + " (sections: start, cli, boot, memory, io, density)\n"
+                        + USAGE);
+            }
+            names.add(n.strip());
+        }
+        return names;
     }
 
     private static String value(String[] args, int i, String flag) {
