@@ -43,14 +43,22 @@ import java.util.concurrent.TimeUnit;
  * A training run for the shim's AOT cache (JDK 25, {@code -XX:AOTCacheOutput}):
  * the shim's start-up path without a VM: config.json parsing, translation,
  * the QEMU command line, the control socket, and the agent client against an
- * in-process gRPC server on a Unix socket. Run it with the launcher's exact
- * classpath and flags ({@link ShimLauncher#command}), else the JVM rejects the cache.
+ * in-process gRPC server on a Unix socket. {@code --build} runs it with the launcher's exact
+ * classpath and flags ({@link ShimLauncher#JVM_FLAGS}), else the JVM would reject the cache.
  */
 public final class AotTraining {
     private AotTraining() {
     }
 
+    /**
+     * {@code AotTraining --build CACHE}: runs the training in a child JVM started with the shim's flags
+     * ({@link ShimLauncher#JVM_FLAGS}) and this JVM's classpath, writing the cache to CACHE; without
+     * arguments: the training itself.
+     */
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--build")) {
+            System.exit(build(Path.of(args[1])));
+        }
         Path dir = Files.createTempDirectory("jvmvisor-aot");
         try {
             train(dir);
@@ -61,7 +69,30 @@ public final class AotTraining {
         }
     }
 
+    private static int build(Path cache) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(ShimLauncher.JVM_FLAGS);
+        cmd.addAll(java.util.List.of("-Xlog:aot=error,cds=error", "-XX:AOTCacheOutput=" + cache,
+                "-cp", System.getProperty("java.class.path"), AotTraining.class.getName()));
+        Files.deleteIfExists(cache);
+        return new ProcessBuilder(cmd).inheritIO().start().waitFor();
+    }
+
     private static void train(Path dir) throws Exception {
+        java.io.PrintStream out = System.out;
+        java.io.PrintStream err = System.err;
+        try {
+            ShimLog.install(dir.resolve("shim.log"), dir.resolve("log.json"), true, false); // as the shim does
+            trainShim(dir);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    private static void trainShim(Path dir) throws Exception {
+        System.getLogger("shim").log(System.Logger.Level.INFO, "AOT training run in " + dir);
         Files.createDirectories(dir.resolve("bundle/rootfs"));
         Files.writeString(dir.resolve("bundle/config.json"), """
                 {"ociVersion": "1.0.2", "process": {"terminal": false, "user": {"uid": 0, "gid": 0},

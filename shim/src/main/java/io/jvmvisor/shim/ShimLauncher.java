@@ -61,6 +61,22 @@ public final class ShimLauncher {
     private ShimLauncher() {
     }
 
+    /**
+     * The shim JVM's flags, also those of its AOT cache's training run ({@link AotTraining}): a cache
+     * is only used by a JVM started with the flags and classpath it was trained with. Every shim maps
+     * the same cache: at its base address ({@code ArchiveRelocationMode=0}, no relocation), its pages
+     * stay clean and are shared between shims.
+     */
+    static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k",
+            "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
+            "-XX:+IgnoreUnrecognizedVMOptions", "-XX:+UnlockDiagnosticVMOptions", "-XX:ArchiveRelocationMode=0",
+            "-Xlog:disable", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow");
+
+    /** The shim's AOT cache, built with the CLI's (runtime/pom.xml): {@code <home>/runtime/target/shim.aot}. */
+    static Path aotCache(Path home) {
+        return home.resolve("runtime/target/shim.aot");
+    }
+
     /** The command line of the shim: {@code setsid java <lean flags> -cp <this JVM's classpath> ShimMain ...}. */
     public static List<String> command(Options o) {
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
@@ -71,11 +87,9 @@ public final class ShimLauncher {
             cmd.add("/usr/bin/setsid");
         }
         cmd.addAll(networkPrefix(o.bundle(), o.stateDir()));
-        cmd.addAll(List.of(java, "-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k", "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
-                "-XX:+IgnoreUnrecognizedVMOptions", "-Xlog:disable", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow"));
-        Path aot = home.resolve("runtime/target/shim.aot");
+        cmd.add(java);
+        cmd.addAll(JVM_FLAGS);
+        Path aot = aotCache(home);
         if (Files.isReadable(aot)) {
             cmd.add("-XX:AOTCache=" + aot);
         }
