@@ -39,11 +39,10 @@ public final class Main {
 
     public static void main(String[] args) {
         int code = run(args);
-        System.out.flush();
-        System.err.flush();
-        // halt, not exit: Runtime.exit logs through System.Logger, whose set-up scans every jar of
-        // the classpath (~20 ms); the CLI registers no shutdown hooks
-        Runtime.getRuntime().halt(code);
+        // _exit(2), not System.exit or halt: those log through System.Logger (~20 ms) and wait up to
+        // 300 ms for threads in blocking native calls (create's reaper of the shim); the CLI
+        // registers no shutdown hooks, and every command has written its state and output by now
+        io.jvmvisor.sys.ProcessExit.now(code);
     }
 
     /** Runs the CLI and returns its exit code (for tests and the AOT training run). */
