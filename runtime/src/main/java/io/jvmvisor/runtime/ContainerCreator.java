@@ -75,6 +75,7 @@ public final class ContainerCreator {
             Path stateDir = store.create(rec);
             undo.push("state dir " + stateDir, () -> store.remove(o.id()));
             keepConfig(bundle, spec, stateDir);
+            store.writeHooks(o.id(), spec.hookSet());
 
             java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
                     o.consoleSocket(), log.file(), log.format(), debug));

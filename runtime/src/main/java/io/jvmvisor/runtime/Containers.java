@@ -121,9 +121,9 @@ public final class Containers {
         if (!resp.ok()) {
             throw new CliException(resp.error());
         }
-        Spec spec = specOrNull(f.record());
-        if (spec != null) {
-            warnAll(HookRunner.runAllReportingFailures("poststart", Hooks.orEmpty(spec.hookSet().poststart()),
+        Hooks hooks = postHooks(f.record());
+        if (!Hooks.orEmpty(hooks.poststart()).isEmpty()) {
+            warnAll(HookRunner.runAllReportingFailures("poststart", hooks.poststart(),
                     hookState(f.record(), "running", f.record().shimPid())));
         }
     }
@@ -220,10 +220,11 @@ public final class Containers {
             throw new CliException(e.getMessage());
         }
         stopShim(id, rec);
-        Spec spec = specOrNull(rec);
-        if (spec != null && !(status instanceof Status.Creating)) {
-            warnAll(HookRunner.runAllReportingFailures("poststop", Hooks.orEmpty(spec.hookSet().poststop()),
-                    hookState(rec, "stopped", 0)));
+        if (!(status instanceof Status.Creating)) {
+            Hooks hooks = postHooks(rec);
+            if (!Hooks.orEmpty(hooks.poststop()).isEmpty()) {
+                warnAll(HookRunner.runAllReportingFailures("poststop", hooks.poststop(), hookState(rec, "stopped", 0)));
+            }
         }
         removeDir(id);
     }
@@ -311,12 +312,24 @@ public final class Containers {
         return SpecLoader.parse(Path.of(rec.bundle()));
     }
 
-    private Spec specOrNull(ContainerRecord rec) {
+    /**
+     * The poststart/poststop hooks create kept in hooks.json, read with the streaming API (the kept
+     * config.json is not parsed again for them); the kept config's for a container whose create kept none.
+     */
+    private Hooks postHooks(ContainerRecord rec) {
         try {
-            return createdSpec(rec);
+            Hooks kept = store.readHooks(rec.id());
+            if (kept != null) {
+                return kept;
+            }
+        } catch (IOException e) {
+            log.warn("cannot read " + StateStore.HOOKS_FILE + " of " + rec.id() + ": " + e.getMessage());
+        }
+        try {
+            return createdSpec(rec).hookSet();
         } catch (SpecException e) {
             log.warn("cannot read hooks of " + rec.id() + ": " + e.getMessage());
-            return null;
+            return Hooks.NONE;
         }
     }
 

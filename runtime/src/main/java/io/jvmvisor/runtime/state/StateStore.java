@@ -34,6 +34,8 @@ public final class StateStore {
     public static final String CONFIG_COPY = "config.json";
     /** The file the shim writes with the VMM's PID. */
     public static final String VMM_PID_FILE = "vmm.pid";
+    /** The poststart/poststop hooks create read from config.json ({@link HooksJson}). */
+    public static final String HOOKS_FILE = "hooks.json";
     private static final String LOCK_FILE = ".lock";
     private static final java.util.concurrent.atomic.AtomicInteger TMP_SEQ = new java.util.concurrent.atomic.AtomicInteger();
     /** runc's rule for container IDs. */
@@ -125,6 +127,30 @@ public final class StateStore {
         } catch (IOException e) {
             throw new StoreException(StoreException.Kind.IO, "cannot read " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
         }
+    }
+
+    /** Keeps the post hooks create read ({@link #HOOKS_FILE}). */
+    public void writeHooks(String id, io.jvmvisor.oci.Hooks hooks) throws StoreException {
+        Path file = dir(id).resolve(HOOKS_FILE);
+        try {
+            Files.write(file, HooksJson.write(hooks));
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The post hooks create kept; null when there is no {@link #HOOKS_FILE} (a container created by an
+     * older jvmvisor: the caller reads config.json).
+     */
+    public io.jvmvisor.oci.Hooks readHooks(String id) throws IOException {
+        byte[] json;
+        try {
+            json = Files.readAllBytes(dir(id).resolve(HOOKS_FILE));
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        return HooksJson.read(json);
     }
 
     /** The shim's exit record, or null if it wrote none. */
