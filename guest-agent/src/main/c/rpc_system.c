@@ -136,6 +136,11 @@ void rpc_shutdown(struct call *c, const ProtobufCMessage *req)
     (void)req;
     Jvmvisor__Agent__V1__Empty resp = JVMVISOR__AGENT__V1__EMPTY__INIT;
     agent_log("shutdown requested");
+    /* The answer means: everything the container wrote is on the host. The host
+     * may stop the VM as soon as it has it, without waiting for the power-off
+     * (cache=mmap keeps dirty pages of the 9p rootfs in the guest until sync). */
+    if (!agent_cfg.host_mode)
+        sync();
     call_reply(c, &resp.base);
     server_on_flushed(agent_shutdown);
 }

@@ -431,10 +431,11 @@ final class Shim {
         } catch (IOException e) {
             LOG.log(Level.ERROR, "cannot write " + EXIT_FILE + ": " + e.getMessage());
         }
+        boolean synced = false;
         if (processExited && vm.isAlive()) {
-            agent.shutdown();
+            synced = agent.shutdown(); // answered once the guest has synced: nothing left to wait for
         }
-        vm.stop(processExited ? Duration.ofSeconds(2) : Duration.ZERO);
+        vm.stop(processExited && !synced ? Duration.ofSeconds(2) : Duration.ZERO);
         mark("shutdown");
         removeExportsDir();
         try {

@@ -235,12 +235,13 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    /** Asks the guest to power off; errors are ignored (the VM is killed after a grace period anyway). */
-    public void shutdown() {
+    /** Asks the guest to sync and power off; true once it answered (it has synced), false if it did not. */
+    public boolean shutdown() {
         try {
             blocking.withDeadlineAfter(2, TimeUnit.SECONDS).shutdown(ShutdownRequest.getDefaultInstance());
+            return true;
         } catch (StatusRuntimeException e) {
-            // the VM may already be gone
+            return false; // the VM may already be gone
         }
     }
 
