@@ -45,6 +45,23 @@ public final class Containers {
         return store;
     }
 
+    ErrorLog log() {
+        return log;
+    }
+
+    /** Sends {@code signal} to the container's init ({@code execId} null) or to an exec'd process, quietly. */
+    void forward(String id, String execId, int signal) {
+        try {
+            ControlResponse r = ControlClient.call(store.dir(id),
+                    execId == null ? ControlRequest.kill(signal, false) : ControlRequest.kill(execId, signal));
+            if (!r.ok()) {
+                log.debug("forwarding signal " + signal + " to " + id + ": " + r.error());
+            }
+        } catch (IOException e) {
+            log.debug("forwarding signal " + signal + " to " + id + ": " + e.getMessage());
+        }
+    }
+
     /** A container's record with its live status. */
     public record Found(String id, ContainerRecord record, Status status) {
         /** PID shown in state: the shim's while alive, 0 once stopped or while creating. */

@@ -54,6 +54,7 @@ final class ExecStandIn {
             if (!started.ok()) {
                 throw new CliException(started.error());
             }
+            SignalForwarder.start(sig -> containers.forward(id, execId, sig), containers.log());
             if (pidFile != null) {
                 StateStore.writeAtomically(pidFile, Long.toString(self));
             }

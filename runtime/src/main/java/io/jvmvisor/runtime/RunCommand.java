@@ -53,6 +53,7 @@ final class RunCommand implements CliCommand {
         if (detach) {
             return 0;
         }
+        SignalForwarder.start(sig -> containers.forward(id, null, sig), g.log);
         int status;
         try {
             status = created.shim().waitFor();

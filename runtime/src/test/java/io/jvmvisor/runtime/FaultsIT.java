@@ -136,4 +136,51 @@ class FaultsIT {
             assertEquals(List.of(), left.toList());
         }
     }
+
+    /**
+     * A foreground exec forwards the signals it gets to its process (runc does), and when the CLI
+     * is killed outright the shim releases its stdio: a reader of that pipe ($(...)) sees EOF.
+     */
+    @Test
+    void execForwardsSignalsAndAKilledExecReleasesItsStdio() throws Exception {
+        String id = CliFixture.id("execsig");
+        running(cli, id);
+        try {
+            CliFixture.Running exec = cli.start("exec", id, "sh", "-c",
+                    "trap 'echo got-term; exit 42' TERM; echo ready; while true; do sleep 0.2; done");
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!Files.readString(exec.out).contains("ready") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            exec.process.destroy(); // SIGTERM to the CLI
+            CliFixture.Result r = exec.await(30);
+            assertEquals(42, r.code(), "the process got the TERM and exited 42; stderr: " + r.err());
+            assertEquals("ready\ngot-term\n", r.out());
+
+            // the caller's stdout is a FIFO this test reads, as a shell's $(...) reads its pipe
+            Path fifo = work.resolve(id + ".fifo");
+            assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+            var reader = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (var in = new java.io.FileInputStream(fifo.toFile())) {
+                    return new String(in.readAllBytes());
+                } catch (java.io.IOException e) {
+                    return "read failed: " + e;
+                }
+            });
+            Process held = new ProcessBuilder(cli.home.resolve("bin/jvmvisor").toString(), "--root", cli.root.toString(),
+                    "exec", id, "sh", "-c", "echo ready; exec sleep 600").redirectOutput(fifo.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            deadline = System.nanoTime() + 60_000_000_000L;
+            while (!cli.run("ps", id).out().contains("sleep 600") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            held.destroyForcibly().waitFor(); // SIGKILL: nothing can be forwarded
+            assertEquals("ready\n", reader.get(20, java.util.concurrent.TimeUnit.SECONDS), "EOF: the shim let go of the pipe");
+            String ps = cli.run("ps", id).out();
+            assertFalse(ps.contains("sleep 600"), "the orphaned process was killed: " + ps);
+        } finally {
+            assertEquals(0, cli.run("delete", "--force", id).code());
+        }
+        cli.assertNothingLeft(id);
+    }
 }

@@ -47,6 +47,12 @@ final class FfmLibc implements Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle DUP = find("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
     private static final MethodHandle POLL = find("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), true);
+    private static final MethodHandle PTHREAD_SIGMASK = find("pthread_sigmask",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), false);
+    private static final MethodHandle SIGNALFD = find("signalfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    private static final int SIG_BLOCK = 0;
+    private static final int SIGSET_SIZE = 128;
+    private static final int SIGINFO_SIZE = 128;
     private static final MethodHandle STRERROR = find("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
 
     private FfmLibc() {
@@ -357,6 +363,60 @@ final class FfmLibc implements Libc {
     @Override
     public int recvWithFds(int socket, byte[] buf, int off, int len, java.util.List<Integer> fds) throws ErrnoException {
         return FfmSockets.recvWithFds(socket, buf, off, len, fds);
+    }
+
+    @Override
+    public int signalfd(int... signals) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment set = a.allocate(SIGSET_SIZE, 8);
+            long bits = 0;
+            for (int s : signals) {
+                if (s < 1 || s > 64) {
+                    throw new ErrnoException(22 /* EINVAL */, "signalfd(signal " + s + ")");
+                }
+                bits |= 1L << (s - 1);
+            }
+            set.set(JAVA_LONG, 0, bits);
+            int r = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, set, MemorySegment.NULL);
+            if (r != 0) {
+                throw new ErrnoException(r, "pthread_sigmask"); // returns the error number, no errno
+            }
+            int fd = (int) SIGNALFD.invokeExact(st, -1, set, O_CLOEXEC);
+            if (fd < 0) {
+                throw new ErrnoException(errno(st), "signalfd");
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int readSignal(int signalFd) throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment info = a.allocate(SIGINFO_SIZE, 8);
+            while (true) {
+                long r = (long) READ.invokeExact(st, signalFd, info, (long) SIGINFO_SIZE);
+                if (r == SIGINFO_SIZE) {
+                    return info.get(JAVA_INT, 0); // ssi_signo
+                }
+                if (r >= 0) {
+                    throw new ErrnoException(ErrnoException.EIO, "read(signalfd): " + r + " bytes");
+                }
+                int e = errno(st);
+                if (e != ErrnoException.EINTR) {
+                    throw new ErrnoException(e, "read(signalfd)");
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
     }
 
     @Override

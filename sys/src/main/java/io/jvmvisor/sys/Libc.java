@@ -120,6 +120,16 @@ public interface Libc {
      */
     int recvWithFds(int socket, byte[] buf, int off, int len, java.util.List<Integer> fds) throws ErrnoException;
 
+    /**
+     * {@code pthread_sigmask(SIG_BLOCK, set, NULL); signalfd(-1, set, SFD_CLOEXEC)}: a descriptor from
+     * which the given signals (1..64) are read. They must be blocked in every thread of the process
+     * for all of them to arrive there (bin/jvmvisor starts the JVM so for exec and run).
+     */
+    int signalfd(int... signals) throws ErrnoException;
+
+    /** {@code read(sfd, struct signalfd_siginfo *, 128)}: the number of the next signal. Retries on EINTR. */
+    int readSignal(int signalFd) throws ErrnoException;
+
     /** {@code char *strerror(int errnum)} */
     String strerror(int errno);
 }
