@@ -62,6 +62,7 @@ struct tcp_conn {
     bool eof;                /* the client closed its side: close once answered */
     bool watched;
     uint64_t active_ms;
+    unsigned serial;         /* names the client in DnsQuery.client */
     struct tcp_conn *next;
 };
 
@@ -92,6 +93,7 @@ static int nrelays;
 static struct pending *pendings;
 static int timer_fd = -1;
 static uint64_t next_id = 1;
+static unsigned next_conn = 1;
 static uint8_t udp_buf[DNS_MAX + 1];
 
 static uint64_t now_ms(void)
@@ -144,9 +146,15 @@ static int forward(struct relay *r, struct tcp_conn *conn, const struct sockaddr
     if (peer)
         p->peer = *peer;
     p->deadline_ms = now_ms() + QUERY_TIMEOUT_MS;
+    char client[48];
+    if (conn)
+        snprintf(client, sizeof client, "tcp:%u", conn->serial);
+    else
+        snprintf(client, sizeof client, "udp:%s:%u", inet_ntoa(peer->sin_addr), ntohs(peer->sin_port));
     DnsQuery q = DNS_QUERY__INIT;
     q.id = p->id;
     q.tcp = conn != NULL;
+    q.client = client;
     q.data.data = (uint8_t *)data;
     q.data.len = len;
     int e = call_send(r->call, &q.base);
@@ -340,6 +348,7 @@ static void on_tcp_listen(int fd, uint32_t events, void *arg)
     c->relay = r;
     c->fd = s;
     c->active_ms = now_ms();
+    c->serial = next_conn++;
     c->next = r->conns;
     r->conns = c;
     r->nconns++;

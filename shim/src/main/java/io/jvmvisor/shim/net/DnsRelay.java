@@ -20,8 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The host half of the guest's DNS relay: keeps the agent's DnsQueries stream open, asks
  * {@link DnsUpstream} (docker's resolver in the container's network namespace) each query on a
  * virtual thread of its own, and returns the answer with DnsAnswer. A query the upstream cannot
- * answer gets SERVFAIL, so the client in the guest does not wait for its timeout. If the stream
- * ends while the relay is open (the agent connection was re-established), it is opened again.
+ * answer gets SERVFAIL, so the client in the guest does not wait for its timeout. Queries are
+ * resolved at once, but the answers to one client go back in the order of its queries, as docker
+ * gives them to a runc container (busybox nslookup sends A and AAAA with one ID and takes the first
+ * reply for the first question). If the stream ends while the relay is open (the agent connection
+ * was re-established), it is opened again.
  */
 public final class DnsRelay implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("shim");
@@ -35,6 +38,8 @@ public final class DnsRelay implements AutoCloseable {
     private final Semaphore slots = new Semaphore(MAX_WORKERS);
     private final AtomicLong answered = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    /** Per client: completes once its latest query's answer has been delivered to the agent. */
+    private final java.util.Map<String, CompletableFuture<Void>> lastAnswer = new java.util.HashMap<>();
     private volatile Runnable cancel = () -> { };
     private volatile boolean closed;
     private volatile String listening;
@@ -140,30 +145,39 @@ public final class DnsRelay implements AutoCloseable {
 
     private void serve(DnsQuery q) {
         byte[] query = q.getData().toByteArray();
+        CompletableFuture<byte[]> answer = new CompletableFuture<>();
         if (!slots.tryAcquire()) {
-            reply(q.getId(), fallback(query), false);
-            return;
-        }
-        try {
-            workers.execute(() -> {
-                try {
-                    byte[] answer;
-                    boolean ok;
+            failed.incrementAndGet();
+            answer.complete(fallback(query));
+        } else {
+            try {
+                workers.execute(() -> {
                     try {
-                        answer = upstream.resolve(query, q.getTcp());
-                        ok = true;
+                        answer.complete(upstream.resolve(query, q.getTcp()));
+                        answered.incrementAndGet();
                     } catch (IOException e) {
                         LOG.log(Level.DEBUG, "DNS query " + q.getId() + (q.getTcp() ? " (tcp)" : " (udp)") + ": " + e.getMessage());
-                        answer = fallback(query);
-                        ok = false;
+                        failed.incrementAndGet();
+                        answer.complete(fallback(query));
+                    } finally {
+                        slots.release();
                     }
-                    reply(q.getId(), answer, ok);
-                } finally {
-                    slots.release();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                slots.release(); // closing
+                return;
+            }
+        }
+        String client = q.getClient();
+        synchronized (lastAnswer) {
+            CompletableFuture<Void> before = lastAnswer.getOrDefault(client, CompletableFuture.completedFuture(null));
+            CompletableFuture<Void> mine = before.thenCombine(answer, (v, a) -> a).thenCompose(a -> reply(q.getId(), a));
+            lastAnswer.put(client, mine);
+            mine.whenComplete((v, t) -> {
+                synchronized (lastAnswer) {
+                    lastAnswer.remove(client, mine);
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            slots.release(); // closing
         }
     }
 
@@ -172,13 +186,16 @@ public final class DnsRelay implements AutoCloseable {
         return s == null ? new byte[0] : s;
     }
 
-    private void reply(long id, byte[] answer, boolean ok) {
-        (ok ? answered : failed).incrementAndGet();
+    /** Sends the answer; completes (never exceptionally) once the agent took it or the call failed. */
+    private CompletableFuture<Void> reply(long id, byte[] answer) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
         agent.dnsAnswer(id, answer, t -> {
             if (t != null && !closed) {
                 LOG.log(Level.DEBUG, "DNS answer " + id + " not delivered: " + t);
             }
+            done.complete(null);
         });
+        return done;
     }
 
     /** Ends the stream (the agent closes its sockets) and stops the workers. */

@@ -121,6 +121,27 @@ class DnsRelayTest {
     }
 
     @Test
+    void answersToOneClientComeBackInTheOrderOfItsQueries() throws Exception {
+        try (DnsRelay _ = relay(new DnsUpstream(upstream.address(), Duration.ofSeconds(2)));
+             DatagramSocket s = new DatagramSocket()) {
+            s.setSoTimeout(8000);
+            // as busybox nslookup does: two questions with one ID; the first question's answer is slow upstream
+            byte[] slow = DnsTestMessages.query(0x4242, "slow.test");
+            byte[] fast = DnsTestMessages.query(0x4242, "fast.test");
+            for (byte[] q : new byte[][] {slow, fast}) {
+                s.send(new DatagramPacket(q, q.length, InetAddress.getLoopbackAddress(), port));
+            }
+            for (byte[] q : new byte[][] {slow, fast}) {
+                DatagramPacket p = new DatagramPacket(new byte[512], 512);
+                s.receive(p);
+                assertEquals(new String(q, 12, q.length - 12, java.nio.charset.StandardCharsets.ISO_8859_1),
+                        new String(p.getData(), 12, q.length - 12, java.nio.charset.StandardCharsets.ISO_8859_1),
+                        "answers in the order of the questions");
+            }
+        }
+    }
+
+    @Test
     void anUpstreamThatDoesNotAnswerGivesServfailAtOnce() throws Exception {
         InetSocketAddress nobody;
         try (DatagramSocket d = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Tests only: a name server on 127.0.0.1 (UDP and TCP on one port) that answers every A query
- * with 10.9.8.7 over UDP and 10.9.8.6 over TCP, and counts what it served.
+ * with 10.9.8.7 over UDP and 10.9.8.6 over TCP, and counts what it served. A UDP query for a name
+ * that starts with "slow" is answered 500 ms late.
  */
 final class FakeDnsServer implements AutoCloseable {
     final DatagramSocket udp;
@@ -52,8 +53,20 @@ final class FakeDnsServer implements AutoCloseable {
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
                 udp.receive(p);
                 udpQueries.incrementAndGet();
-                byte[] a = DnsTestMessages.answer(Arrays.copyOf(buf, p.getLength()), 10, 9, 8, 7);
-                udp.send(new DatagramPacket(a, a.length, p.getSocketAddress()));
+                byte[] q = Arrays.copyOf(buf, p.getLength());
+                var from = p.getSocketAddress();
+                boolean slow = q.length > 17 && new String(q, 13, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("slow");
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        if (slow) {
+                            Thread.sleep(500);
+                        }
+                        byte[] a = DnsTestMessages.answer(q, 10, 9, 8, 7);
+                        udp.send(new DatagramPacket(a, a.length, from));
+                    } catch (IOException | InterruptedException e) {
+                        // closed
+                    }
+                });
             } catch (IOException e) {
                 return;
             }
