@@ -90,6 +90,8 @@ public final class AotTraining {
                 Main.run("--root", root, "kill", "stopped", "KILL");
                 Main.run("--root", root, "kill", "--all", "missing", "9");
                 Main.run("--root", root, "ps", "--format", "json", "live");
+                // exec's path: the request with the caller's stdio (SCM_RIGHTS, FFM); the stand-in answers once
+                Main.run("--root", root, "exec", "live", "true");
                 Main.run("--root", root, "events", "--stats", "live");
                 Main.run("--root", root, "update", "--memory", "256m", "--pids-limit", "100", "live");
                 Main.run("--root", root, "start", "missing");
