@@ -10,6 +10,7 @@
  *   process.c    ExecProcess, SignalProcess, WaitProcess, ListProcesses, exit tracking
  *   stdio.c      WriteStdin, CloseStdin, ReadOutput, ResizeTty (pipes, ptys)
  *   dns_relay.c  DnsQueries, DnsAnswer (docker's 127.0.0.11 relayed to the host)
+ *   network.c    ConfigureNetwork (rtnetlink: NIC names, MACs, MTUs, addresses, routes)
  *
  * Style: every function that can fail returns a negative errno and, where a
  * person can act on it, fills an error message (err_set). Resources are
@@ -101,6 +102,8 @@ struct rpc_method {
 };
 
 /* ---- handlers ------------------------------------------------------------ */
+/* network.c */
+void rpc_configure_network(struct call *c, const ProtobufCMessage *req);
 /* rpc_system.c */
 void rpc_ping(struct call *c, const ProtobufCMessage *req);
 void rpc_stats(struct call *c, const ProtobufCMessage *req);

@@ -26,6 +26,7 @@ const struct rpc_method rpc_methods[] = {
     M("AddMount", add_mount_request, rpc_add_mount),
     M("RemoveMount", remove_mount_request, rpc_remove_mount),
     M("SetTime", set_time_request, rpc_set_time),
+    M("ConfigureNetwork", configure_network_request, rpc_configure_network),
     { NULL, NULL, NULL },
 };
 

@@ -25,6 +25,7 @@ WEAK_RPC(rpc_dns_queries)
 WEAK_RPC(rpc_dns_answer)
 WEAK_RPC(rpc_add_mount)
 WEAK_RPC(rpc_remove_mount)
+WEAK_RPC(rpc_configure_network)
 
 __attribute__((weak)) void process_reaped(pid_t pid, int status)
 {

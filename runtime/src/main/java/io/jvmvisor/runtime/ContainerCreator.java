@@ -66,6 +66,10 @@ public final class ContainerCreator {
             throw new CliException(e.getMessage());
         }
         checkTerminal(spec, o);
+        String hostNetwork = io.jvmvisor.shim.net.NicPlan.hostNetworkRefusal(spec);
+        if (hostNetwork != null) {
+            throw new CliException(hostNetwork);
+        }
         if (o.preserveFds() > 0) {
             throw new CliException("--preserve-fds is not supported by jvmvisor (the container runs in a VM)");
         }

@@ -16,6 +16,7 @@ import io.jvmvisor.shim.engine.VmConfig;
 import io.jvmvisor.shim.net.DnsRelay;
 import io.jvmvisor.shim.net.DnsUpstream;
 import io.jvmvisor.shim.net.EmbeddedDns;
+import io.jvmvisor.shim.net.Network;
 import io.jvmvisor.shim.relay.StdioRelay;
 import io.jvmvisor.sys.Fd;
 import java.io.FileDescriptor;
@@ -52,6 +53,8 @@ final class Shim {
     volatile AgentClient agent;
     /** jvmvisor mount/umount on this container's VM; null until the VM runs. */
     volatile LiveShares liveShares;
+    /** The container's network (taps, redirects); never null once create has planned it. */
+    volatile Network network;
     private volatile StdioRelay relay;
     private volatile DnsRelay dnsRelay;
     private volatile Spec spec;
@@ -213,11 +216,19 @@ final class Shim {
         if (spec.root() == null || spec.root().path() == null) {
             throw new IllegalArgumentException("config.json: root.path is missing");
         }
+        Network net = Network.plan(spec);
+        network = net;
+        cleanup.push("remove the taps", net::close);
+        net.createTaps();
+        if (net.vmIsTheNamespace()) {
+            t = new SpecTranslator.Translated(SpecTranslator.withoutNetworkNamespace(t.spec()), t.shares());
+        }
         Path rootfs = args.bundle().resolve(spec.root().path()).toAbsolutePath().normalize();
         VmConfig config = new VmConfig(size.vcpus(), size.memoryMib(), size.kernel(), size.initrd(), rootfs,
                 spec.root().readonly() != null && spec.root().readonly(), t.shares(), socketDir, accel.accel(), 0, !args.debug(),
-                rootfsCache(spec));
-        LOG.log(Level.INFO, "VM: " + size.vcpus() + " vCPU, " + size.memoryMib() + " MiB, " + t.shares().size() + " extra 9p shares");
+                rootfsCache(spec), net.nics());
+        LOG.log(Level.INFO, "VM: " + size.vcpus() + " vCPU, " + size.memoryMib() + " MiB, " + t.shares().size()
+                + " extra 9p shares, " + net.nics().size() + " NIC(s)");
 
         Vm started = engine.start(config, stateDir);
         vm = started;
@@ -234,6 +245,7 @@ final class Shim {
             // a SIGTERM/SIGINT to the shim: the VM goes with it, and nothing is left in the state dir's sockets
             if (started.isAlive()) {
                 ProcessHandle.of(started.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                net.close();
                 Path exitFile = stateDir.resolve(EXIT_FILE);
                 try {
                     if (!Files.exists(exitFile)) {
@@ -436,6 +448,9 @@ final class Shim {
             synced = agent.shutdown(); // answered once the guest has synced: nothing left to wait for
         }
         vm.stop(processExited && !synced ? Duration.ofSeconds(2) : Duration.ZERO);
+        if (network != null) {
+            network.close();
+        }
         mark("shutdown");
         removeExportsDir();
         try {

@@ -154,6 +154,13 @@ final class ShimControl implements ControlServer.Handler {
         if (!(s instanceof Created)) {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "cannot start a container that is " + s.status());
         }
+        try {
+            shim.network.configure(shim.agent);
+        } catch (IOException e) {
+            return ControlResponse.failure(ErrorCode.INTERNAL, "start: cannot connect the VM to the container's network: "
+                    + e.getMessage());
+        }
+        shim.mark("network-configured");
         shim.startDnsRelayIfNamed();
         shim.agent.start();
         shim.mark("started");

@@ -113,6 +113,15 @@ public final class SpecTranslator {
                 .setSize((int) m.size()).build();
     }
 
+    /**
+     * The spec without a {@code network} namespace: a container whose VM has NICs shares the
+     * guest's root network namespace, where the NICs are (the VM is the namespace boundary).
+     */
+    public static ContainerSpec withoutNetworkNamespace(ContainerSpec spec) {
+        List<String> keep = spec.getNamespacesList().stream().filter(n -> !n.equals("network")).toList();
+        return spec.toBuilder().clearNamespaces().addAllNamespaces(keep).build();
+    }
+
     static boolean isBind(io.jvmvisor.oci.Mount m) {
         return "bind".equals(m.type()) || (m.options() != null && (m.options().contains("bind") || m.options().contains("rbind")));
     }

@@ -127,6 +127,15 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /** Configures the guest's NICs, addresses and routes (before {@link #start()}). */
+    public void configureNetwork(io.jvmvisor.agent.v1.ConfigureNetworkRequest request) throws AgentException {
+        try {
+            call().configureNetwork(request);
+        } catch (StatusRuntimeException e) {
+            throw failed("ConfigureNetwork", e);
+        }
+    }
+
     public void start() throws AgentException {
         try {
             call().startContainer(StartContainerRequest.newBuilder().setContainerId(containerId).build());

@@ -55,6 +55,11 @@ public final class QemuCommandLine {
                     "-device", "virtio-9p-device,fsdev=fslive,mount_tag=" + VmConfig.LIVE_TAG));
             argv.addAll(List.of("-sandbox", SANDBOX));
         }
+        for (VmConfig.Nic n : vm.nics()) {
+            // the tap exists already (the shim made it): QEMU only attaches, no script, no CAP_NET_ADMIN
+            argv.addAll(List.of("-netdev", "tap,id=" + n.id() + ",ifname=" + n.tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=" + n.id() + ",mac=" + n.mac()));
+        }
         if (vm.vsockCid() > 0) {
             argv.addAll(List.of("-device", "vhost-vsock-device,guest-cid=" + vm.vsockCid()));
         } else {

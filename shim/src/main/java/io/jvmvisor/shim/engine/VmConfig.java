@@ -19,10 +19,11 @@ import java.util.Objects;
  * @param vsockCid       guest CID when vhost-vsock is used, 0 for virtio-serial
  * @param quiet          pass "quiet" on the kernel command line (off when debugging)
  * @param rootfsCache    the guest's 9p cache mode for the rootfs ({@link #CACHE_MODES}); null: the agent's default
+ * @param nics           virtio-net NICs, each on an existing tap (fixed at boot: microvm has no hotplug)
  */
 public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
                        List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet,
-                       String rootfsCache) {
+                       String rootfsCache, List<Nic> nics) {
 
     /** The Linux 9p client's cache modes (mount option cache=). */
     public static final List<String> CACHE_MODES = List.of("none", "mmap", "loose", "fscache");
@@ -30,6 +31,17 @@ public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path 
     public VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
                     List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet) {
         this(vcpus, memoryMib, kernel, initrd, rootfs, rootfsReadonly, shares, socketDir, accel, vsockCid, quiet, null);
+    }
+
+    /** A VM without NICs. */
+    public VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path rootfs, boolean rootfsReadonly,
+                    List<HostShare> shares, Path socketDir, Accel accel, int vsockCid, boolean quiet, String rootfsCache) {
+        this(vcpus, memoryMib, kernel, initrd, rootfs, rootfsReadonly, shares, socketDir, accel, vsockCid, quiet, rootfsCache,
+                List.of());
+    }
+
+    /** A NIC: QEMU attaches to the tap (made by the shim) and boots the guest's NIC with {@code mac}. */
+    public record Nic(String id, String tap, String mac) {
     }
 
     /** The 9p tag of the rootfs; the agent reads it from {@code jvmvisor.rootfs=} on the kernel command line. */
@@ -81,6 +93,7 @@ public record VmConfig(int vcpus, int memoryMib, Path kernel, Path initrd, Path 
         Objects.requireNonNull(socketDir);
         Objects.requireNonNull(accel);
         shares = List.copyOf(shares);
+        nics = List.copyOf(nics);
         if (rootfsCache != null && !CACHE_MODES.contains(rootfsCache)) {
             throw new IllegalArgumentException("annotation io.jvmvisor.9p-cache: \"" + rootfsCache + "\" is not one of " + CACHE_MODES);
         }
