@@ -15,7 +15,9 @@ import java.util.stream.Stream;
 
 /**
  * A private Docker daemon for tests and benchmarks: its own data-root,
- * exec-root, socket and managed containerd; no iptables, no bridge. Runtimes
+ * exec-root, socket and managed containerd; no iptables, no bridge — or, started in a
+ * test's own network namespace ({@link #start(Path, List, TestNetns)}), docker's default
+ * bridge and iptables inside that namespace. Runtimes
  * (jvmvisor, runsc) are registered in its daemon.json. It imports
  * {@code jvmvisor-test/busybox:latest} from the test rootfs, and is stopped
  * (by PID) and its directories removed on {@link #close()}.
@@ -51,6 +53,15 @@ public final class PrivateDocker implements AutoCloseable {
 
     /** Starts a daemon in {@code dir} (a fresh directory) with the given extra runtimes. */
     public static PrivateDocker start(Path dir, List<Runtime> runtimes) {
+        return start(dir, runtimes, null);
+    }
+
+    /**
+     * Starts a daemon in {@code dir} with the given extra runtimes; with {@code netns} it runs in
+     * that namespace ({@code nsenter --net}) with docker's default bridge and iptables there, so
+     * containers get networks and published ports while no packet leaves the namespace.
+     */
+    public static PrivateDocker start(Path dir, List<Runtime> runtimes, TestNetns netns) {
         try {
             Files.createDirectories(dir);
             Path socket = dir.resolve("docker.sock");
@@ -66,10 +77,15 @@ public final class PrivateDocker implements AutoCloseable {
             }
             json.append("}}\n");
             Files.writeString(dir.resolve("daemon.json"), json);
-            List<String> cmd = List.of(DOCKERD.toString(), "--config-file", dir.resolve("daemon.json").toString(),
+            List<String> cmd = new ArrayList<>(List.of(DOCKERD.toString(), "--config-file", dir.resolve("daemon.json").toString(),
                     "--data-root", dir.resolve("data").toString(), "--exec-root", dir.resolve("exec").toString(),
                     "--pidfile", dir.resolve("docker.pid").toString(), "-H", "unix://" + socket,
-                    "--iptables=false", "--ip-masq=false", "--bridge=none", "--storage-driver=overlay2");
+                    "--storage-driver=overlay2"));
+            if (netns == null) {
+                cmd.addAll(List.of("--iptables=false", "--ip-masq=false", "--bridge=none"));
+            } else {
+                cmd = netns.inside(cmd);
+            }
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("dockerd.log").toFile()).start();
             PrivateDocker d = new PrivateDocker(dir, p, socket);
