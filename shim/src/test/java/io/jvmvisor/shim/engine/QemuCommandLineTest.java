@@ -118,7 +118,7 @@ class QemuCommandLineTest {
     void nicsAttachToExistingTaps() {
         VmConfig base = config(false, List.of(), VmConfig.Accel.TCG, 0, true);
         VmConfig vm = new VmConfig(base.vcpus(), base.memoryMib(), base.kernel(), base.initrd(), base.rootfs(), false,
-                List.of(), base.socketDir(), base.accel(), 0, true, List.of(new VmConfig.Nic("net0", "jvtap0", "02:4a:56:00:00:00")));
+                List.of(), base.socketDir(), base.accel(), 0, true, null, List.of(new VmConfig.Nic("net0", "jvtap0", "02:4a:56:00:00:00")));
         List<String> argv = QemuCommandLine.of(vm);
         assertEquals("tap,id=net0,ifname=jvtap0,script=no,downscript=no", after(argv, "-netdev"));
         assertTrue(argv.contains("virtio-net-device,netdev=net0,mac=02:4a:56:00:00:00"));
