@@ -131,4 +131,44 @@ class CliErrorsIT {
         assertEquals("ID          PID         STATUS      BUNDLE      CREATED     OWNER\n", r.out());
         assertEquals("null\n", cli.run("list", "--format", "json").out());
     }
+
+    @Test
+    void rootThatIsAFile() throws Exception {
+        CliFixture fileRoot = new CliFixture(Files.createDirectories(work.resolve("file-root")));
+        Path file = Files.writeString(fileRoot.root, "x");
+        CliFixture.Result r = fileRoot.run("create", "-b", hello.toString(), CliFixture.id("f"));
+        assertEquals(1, r.code());
+        assertEquals("jvmvisor: --root " + file + " is not a directory", r.errorLine());
+    }
+
+    /** A --root with no space left (a tiny tmpfs): one error line, nothing left, the ID free again. */
+    @Test
+    void fullRoot() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("0".equals(new String(new ProcessBuilder("id", "-u").start()
+                .getInputStream().readAllBytes()).trim()), "mounting a tmpfs needs root");
+        CliFixture tiny = new CliFixture(Files.createDirectories(work.resolve("tiny-" + ProcessHandle.current().pid())));
+        Path root = Files.createDirectories(tiny.root);
+        Path mnt = root;
+        assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8k,nr_inodes=64", "jvmvisor-full", mnt.toString())
+                .inheritIO().start().waitFor());
+        try {
+            try (var out = Files.newOutputStream(mnt.resolve("filler"))) {
+                out.write(new byte[64 << 10]);
+            } catch (java.io.IOException full) {
+                // no space left: as wanted
+            }
+            String id = CliFixture.id("full");
+            CliFixture.Result r = tiny.run("create", "-b", hello.toString(), id);
+            assertEquals(1, r.code());
+            assertEquals("jvmvisor: cannot write " + root.resolve(id).resolve("state.json") + ": No space left on device",
+                    r.errorLine());
+            try (var left = Files.list(root)) {
+                assertEquals(java.util.List.of(root.resolve("filler")), left.toList(), "nothing left in the root");
+            }
+            assertEquals("jvmvisor: container does not exist", tiny.run("state", id).errorLine());
+            assertEquals("", tiny.run("list", "-q").out());
+        } finally {
+            assertEquals(0, new ProcessBuilder("umount", mnt.toString()).inheritIO().start().waitFor());
+        }
+    }
 }
