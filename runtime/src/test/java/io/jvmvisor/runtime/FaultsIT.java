@@ -167,9 +167,11 @@ class FaultsIT {
                     return "read failed: " + e;
                 }
             });
-            Process held = new ProcessBuilder(cli.home.resolve("bin/jvmvisor").toString(), "--root", cli.root.toString(),
+            ProcessBuilder hpb = new ProcessBuilder(cli.home.resolve("bin/jvmvisor").toString(), "--root", cli.root.toString(),
                     "exec", id, "sh", "-c", "echo ready; exec sleep 600").redirectOutput(fifo.toFile())
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    .redirectError(ProcessBuilder.Redirect.DISCARD);
+            hpb.environment().put("JVMVISOR_CLASSPATH", System.getProperty("java.class.path"));
+            Process held = hpb.start();
             deadline = System.nanoTime() + 60_000_000_000L;
             while (!cli.run("ps", id).out().contains("sleep 600") && System.nanoTime() < deadline) {
                 Thread.sleep(100);

@@ -56,9 +56,11 @@ class HostHardeningIT {
         String id = CliFixture.id("harden");
         Path bundle = TestBundles.create("sleep", work.resolve("sleep"));
         // the finding: a create under umask 000 left every socket open to everyone
-        Process create = new ProcessBuilder("/bin/sh", "-c", "umask 000; exec \"$0\" \"$@\"",
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", "umask 000; exec \"$0\" \"$@\"",
                 cli.home.resolve("bin/jvmvisor").toString(), "--root", cli.root.toString(), "create", "-b", bundle.toString(), id)
-                .redirectOutput(work.resolve("create.out").toFile()).redirectError(work.resolve("create.err").toFile()).start();
+                .redirectOutput(work.resolve("create.out").toFile()).redirectError(work.resolve("create.err").toFile());
+        pb.environment().put("JVMVISOR_CLASSPATH", System.getProperty("java.class.path")); // the classes under test
+        Process create = pb.start();
         try {
             assertEquals(0, create.waitFor(), Files.readString(work.resolve("create.err")));
             assertEquals(0, cli.run("start", id).code());
@@ -79,13 +81,23 @@ class HostHardeningIT {
             assertEquals(7, asNobody("/usr/bin/curl", "-s", "-m", "5", "--unix-socket", dir.resolve("shim.sock").toString(),
                     "http://localhost/"));
 
+            // exec runs only with the caller's own stdio: a stdioPid that is not the caller's is refused
+            var process = Json.mapper().readTree("{\"args\": [\"true\"], \"cwd\": \"/\"}");
+            try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(dir,
+                    io.jvmvisor.shim.control.ControlRequest.exec("someone-else", process, 1, null), 0, 1, 2)) {
+                var r = c.next();
+                assertEquals("PERMISSION_DENIED", r.code(), String.valueOf(r));
+            }
+
             // config.json is read once, by create (as runc): a bundle changed afterwards changes nothing
             Files.writeString(bundle.resolve("config.json"), "{ not json");
 
             // exec >> file: appends to the caller's file (its own open file, passed with SCM_RIGHTS)
             Path out = Files.writeString(work.resolve("out.txt"), "first\n");
-            Process exec = new ProcessBuilder("/bin/sh", "-c", "exec \"$0\" \"$@\" >> " + out, cli.home.resolve("bin/jvmvisor").toString(),
-                    "--root", cli.root.toString(), "exec", id, "echo", "second").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            ProcessBuilder epb = new ProcessBuilder("/bin/sh", "-c", "exec \"$0\" \"$@\" >> " + out, cli.home.resolve("bin/jvmvisor").toString(),
+                    "--root", cli.root.toString(), "exec", id, "echo", "second").redirectError(ProcessBuilder.Redirect.INHERIT);
+            epb.environment().put("JVMVISOR_CLASSPATH", System.getProperty("java.class.path"));
+            Process exec = epb.start();
             assertEquals(0, exec.waitFor());
             assertEquals("first\nsecond\n", Files.readString(out));
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("config.json"))));
