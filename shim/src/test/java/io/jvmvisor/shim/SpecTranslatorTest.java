@@ -114,6 +114,15 @@ class SpecTranslatorTest {
     }
 
     @Test
+    void rootfsCacheIsMmapWritableLooseReadonlyOrTheAnnotations() throws Exception {
+        assertEquals("mmap", Shim.rootfsCache(spec("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}")));
+        assertEquals("loose", Shim.rootfsCache(spec(
+                "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true}}")));
+        assertEquals("none", Shim.rootfsCache(spec("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                + " \"annotations\": {\"io.jvmvisor.9p-cache\": \"none\"}}")));
+    }
+
+    @Test
     void missingBindSourceIsNamed(@TempDir Path bundle) throws Exception {
         Spec s = spec("""
                 {"ociVersion": "1.0.2", "process": {"args": ["true"], "cwd": "/"}, "root": {"path": "rootfs"},
