@@ -344,11 +344,11 @@ static int finish_interface(int fd, struct nic *c, const NetworkInterface *want,
         snprintf(msg, MSG_LEN, "cannot name the NIC %s \"%s\": %s", c->mac, want->name, strerror(-e));
         return e;
     }
-    if (want->ipv6_disabled) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", want->name);
-        write_file(path, "1");
-    }
+    /* always: net.ipv6.conf.all.disable_ipv6=1 (mirrored before) disables every NIC, and docker
+     * leaves all=1 with eth0=0 on an IPv6 network */
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", want->name);
+    write_file(path, want->ipv6_disabled ? "1" : "0");
     e = link_set(fd, c->ifindex, NULL, NULL, 0, true, true);
     if (e < 0) {
         snprintf(msg, MSG_LEN, "cannot bring %s up: %s", want->name, strerror(-e));

@@ -125,6 +125,7 @@ class NetworkIT {
                 "for i in $(seq 120); do wget -q -O- " + url + " && exit 0; sleep 1; done; exit 1");
     }
 
+    /** By IP both ways, then by name and by network alias. */
     @Test
     void containersOnAUserDefinedNetworkReachEachOther() {
         CommandResult net = docker("network", "create", "jvv-users");
@@ -141,6 +142,13 @@ class NetworkIT {
             CommandResult ba = wgetFrom(b, "http://" + ipA + "/");
             assertEquals(0, ba.exitCode(), ba.toString());
             assertEquals("hello-alpha\n", ba.stdout());
+            // by name and by alias: docker's embedded DNS (127.0.0.11, relayed by the agent under jvmvisor)
+            CommandResult byName = wgetFrom(a, "http://beta/");
+            assertEquals(0, byName.exitCode(), byName.toString());
+            assertEquals("hello-beta\n", byName.stdout());
+            CommandResult byAlias = wgetFrom(b, "http://first/");
+            assertEquals(0, byAlias.exitCode(), byAlias.toString());
+            assertEquals("hello-alpha\n", byAlias.stdout());
         } finally {
             docker("rm", "-f", a, b);
             docker("network", "rm", "jvv-users");
@@ -172,6 +180,25 @@ class NetworkIT {
         CommandResult none = run("--network=none", IMAGE, "sh", "-c", "ip -o link | cut -d: -f2 | cut -d@ -f1");
         assertEquals(0, none.exitCode(), none.toString());
         assertEquals("lo", none.stdout().strip(), none.toString());
+    }
+
+    /** An IPv6 network with its own MTU: the guest gets the v6 address, the MTU and the v6 default route. */
+    @Test
+    void ipv6AndMtuOfAUserDefinedNetwork() {
+        CommandResult net = docker("network", "create", "--ipv6", "--subnet", "fd00:77::/64",
+                "-o", "com.docker.network.driver.mtu=1400", "jvv-v6");
+        assertEquals(0, net.exitCode(), net.toString());
+        try {
+            CommandResult r = run("--network", "jvv-v6", IMAGE, "sh", "-c",
+                    "ip addr show eth0; ip -6 route; ping6 -c 1 -W 10 fd00:77::1 >/dev/null && echo v6-gateway-answers");
+            assertEquals(0, r.exitCode(), r.toString());
+            assertTrue(r.stdout().contains("mtu 1400"), r.stdout());
+            assertTrue(r.stdout().contains("inet6 fd00:77::2/64 scope global"), r.stdout());
+            assertTrue(r.stdout().contains("default via fd00:77::1 dev eth0"), r.stdout());
+            assertTrue(r.stdout().contains("v6-gateway-answers"), r.stdout());
+        } finally {
+            docker("network", "rm", "jvv-v6");
+        }
     }
 
     @Test

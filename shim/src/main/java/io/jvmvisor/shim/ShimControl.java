@@ -154,6 +154,7 @@ final class ShimControl implements ControlServer.Handler {
         if (!(s instanceof Created)) {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION, "cannot start a container that is " + s.status());
         }
+        shim.mark("start-requested");
         try {
             shim.network.configure(shim.agent);
         } catch (IOException e) {
