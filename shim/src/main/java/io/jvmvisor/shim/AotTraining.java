@@ -112,6 +112,19 @@ public final class AotTraining {
         QemuCommandLine.of(new VmConfig(size.vcpus(), size.memoryMib(), size.kernel(), size.initrd(), dir,
                 false, t.shares(), dir, VmConfig.Accel.TCG, 0, true));
         new ContainerState.Creating().to(new ContainerState.Created()).status();
+        // networking as a docker container's create and start run it (the pure parts: no ip/tc here)
+        io.jvmvisor.shim.net.NicPlan.nicsForNewNamespace(spec);
+        io.jvmvisor.shim.net.NetCommands.redirectBoth("eth0", io.jvmvisor.shim.net.NetCommands.tapName(0));
+        var nic = new VmConfig.Nic("net0", io.jvmvisor.shim.net.NetCommands.tapName(0), io.jvmvisor.shim.net.NetCommands.bootMac(0));
+        var iface = io.jvmvisor.shim.net.IpJson.interfaces("""
+                [{"ifindex":9,"ifname":"eth0","mtu":1500,"link_type":"ether","address":"02:42:ac:11:00:02",
+                  "linkinfo":{"info_kind":"veth"},"addr_info":[{"family":"inet","local":"172.17.0.2","prefixlen":16,"scope":"global"}]}]
+                """).getFirst();
+        var netRequest = io.jvmvisor.shim.net.GuestNetwork.request(java.util.List.of(
+                new io.jvmvisor.shim.net.GuestNetwork.Pair(iface, nic)),
+                io.jvmvisor.shim.net.IpJson.routes("[{\"dst\":\"default\",\"gateway\":\"172.17.0.1\",\"dev\":\"eth0\"}]", false));
+        QemuCommandLine.of(new VmConfig(size.vcpus(), size.memoryMib(), size.kernel(), size.initrd(), dir,
+                false, t.shares(), dir, VmConfig.Accel.TCG, 0, true, null, java.util.List.of(nic)));
 
         Path control = dir.resolve("shim.sock");
         try (ControlServer server = ControlServer.listen(control,
@@ -127,6 +140,7 @@ public final class AotTraining {
                 .addService(new FakeAgent()).build().start();
         try (AgentClient agent = AgentClient.connect("aot", agentSock, Duration.ofSeconds(10), () -> true)) {
             agent.createContainer(t.spec());
+            agent.configureNetwork(netRequest);
             int[] sv = Libc.get().socketpair();
             try (Fd out = new Fd(sv[0]); Fd peer = new Fd(sv[1])) {
                 StdioRelay relay = StdioRelay.pipes(agent, "", new ByteArrayInputStream("in".getBytes(StandardCharsets.UTF_8)),
@@ -155,6 +169,12 @@ public final class AotTraining {
         @Override
         public void createContainer(CreateContainerRequest r, StreamObserver<CreateContainerResponse> o) {
             o.onNext(CreateContainerResponse.newBuilder().setPid(1).build());
+            o.onCompleted();
+        }
+
+        @Override
+        public void configureNetwork(io.jvmvisor.agent.v1.ConfigureNetworkRequest r, StreamObserver<Empty> o) {
+            o.onNext(Empty.getDefaultInstance());
             o.onCompleted();
         }
 
