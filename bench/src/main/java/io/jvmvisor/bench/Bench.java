@@ -73,7 +73,10 @@ public final class Bench {
                     s -> charts.grouped(s, "file-io.png", "File I/O on the rootfs (p50)", "ms", s.figures()));
             Section start = !options.runs("start") ? null : section(ContainerStartBench.TITLE, () -> ContainerStartBench.run(ctx),
                     s -> charts.grouped(s, "container-start.png", "docker run / exec (p50)", "ms", s.figures()));
-            java.util.List<Section> sections = Stream.of(start, cli, boot, memory, io, density).filter(x -> x != null).toList();
+            Section network = !options.runs("network") ? null : section(NetworkBench.TITLE, () -> NetworkBench.run(ctx),
+                    s -> charts.grouped(s, "network-throughput.png", "TCP throughput (p50)", "Mbit/s", s.figures().stream()
+                            .filter(f -> f.startsWith("TCP throughput")).toList()));
+            java.util.List<Section> sections = Stream.of(start, cli, boot, memory, io, density, network).filter(x -> x != null).toList();
             String md = Report.markdown(date, options.quick(), options.runs(), Machine.describe(ctx), sections);
             Path report = options.out().resolve("report.md");
             Files.writeString(report, md);

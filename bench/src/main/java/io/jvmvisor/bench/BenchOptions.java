@@ -8,7 +8,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The harness's settings: {@code [--quick] [--runs N] [--out DIR]}.
+ * The harness's settings: {@code [--quick] [--runs N] [--out DIR] [--only SECTION,...]}.
  *
  * @param quick whether to use the small sizes (CI)
  * @param runs  repetitions of each timed figure
@@ -20,9 +20,9 @@ import java.time.format.DateTimeFormatter;
 public record BenchOptions(boolean quick, int runs, Path out, Path home, boolean latest, Set<String> only) {
 
     /** The sections' short names, in report order. */
-    public static final Set<String> SECTIONS = Set.of("start", "cli", "boot", "memory", "io", "density");
+    public static final Set<String> SECTIONS = Set.of("start", "cli", "boot", "memory", "io", "density", "network");
 
-    static final String USAGE = "usage: bench/run.sh [--quick] [--runs N] [--out DIR] [--only start,cli,boot,memory,io,density]";
+    static final String USAGE = "usage: bench/run.sh [--quick] [--runs N] [--out DIR] [--only start,cli,boot,memory,io,density,network]";
 
     /** Parses the command line; throws IllegalArgumentException with the usage on a bad one. */
     public static BenchOptions parse(String[] args, Path home) {
@@ -58,7 +58,7 @@ public record BenchOptions(boolean quick, int runs, Path out, Path home, boolean
         Set<String> names = new LinkedHashSet<>();
         for (String n : list.split(",")) {
             if (!SECTIONS.contains(n.strip())) {
-                throw new IllegalArgumentException("--only: no section " + n + " (sections: start, cli, boot, memory, io, density)\n"
+                throw new IllegalArgumentException("--only: no section " + n + " (sections: start, cli, boot, memory, io, density, network)\n"
                         + USAGE);
             }
             names.add(n.strip());

@@ -18,13 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the harness in {@code --quick} mode, as CI does, and checks the report:
- * six sections, numbers for runc, and for jvmvisor numbers or the reason
+ * seven sections, numbers for runc, and for jvmvisor numbers or the reason
  * there are none; nothing left running or on disk afterwards.
  */
 class BenchQuickTest {
     private static final List<String> SECTIONS = List.of(ContainerStartBench.TITLE, CliLatencyBench.TITLE,
-            BootBreakdownBench.TITLE, MemoryBench.TITLE, FileIoBench.TITLE, DensityBench.TITLE);
-    /** Sections with runc rows (the boot breakdown is jvmvisor's alone). */
+            BootBreakdownBench.TITLE, MemoryBench.TITLE, FileIoBench.TITLE, DensityBench.TITLE, NetworkBench.TITLE);
+    /** Sections with runc rows (the boot breakdown is jvmvisor's alone; networking is skipped in --quick, its reason on every row). */
     private static final List<String> WITH_RUNC = List.of(ContainerStartBench.TITLE, CliLatencyBench.TITLE,
             MemoryBench.TITLE, FileIoBench.TITLE, DensityBench.TITLE);
     private static final Pattern NUMBER = Pattern.compile("[0-9]+(\\.[0-9]+)?");
