@@ -47,6 +47,8 @@ public final class NetworkBench {
                 .method("A network namespace of the bench's own (`ip netns add`), a private dockerd started in it "
                         + "(`nsenter --net`) with docker's default bridge and iptables there; no packet leaves the namespace. "
                         + "Image: the busybox test rootfs plus Debian's iperf3 and its libraries, copied from the host.")
+                .method("Containers get `--tmpfs /tmp` (iperf3 keeps its buffer in an unlinked temporary file, which "
+                        + "jvmvisor's 9p rootfs cannot resize: \"unable to create a new stream\").")
                 .method("Throughput: iperf3 (" + seconds + " s, one TCP stream) from a container to an `iperf3 -s` on the "
                         + "bridge's address in the namespace (the host side), and from one container to another of the same "
                         + "runtime on the bridge; each 1 s interval is a sample (Mbit/s, higher is better).")
@@ -185,8 +187,8 @@ public final class NetworkBench {
         // the client waits in the container until the server answers (a VM server boots for seconds)
         String script = "for i in $(seq 30); do iperf3 -c " + server + " -p " + IPERF_PORT + " -t " + seconds
                 + " -J > /tmp/out.json 2>&1 && break; sleep 1; done; cat /tmp/out.json";
-        CommandResult r = docker.docker(LIMIT, null, "run", "--rm", "--name", name, "--runtime=" + rt, NetImage.NAME,
-                "sh", "-c", script);
+        CommandResult r = docker.docker(LIMIT, null, "run", "--rm", "--name", name, "--runtime=" + rt, "--tmpfs", "/tmp",
+                NetImage.NAME, "sh", "-c", script);
         if (r.exitCode() != 0) {
             return new Measurement.Unavailable("docker run failed (exit " + r.exitCode() + ")" + OciCli.lastLine(r.stderr()));
         }
@@ -201,7 +203,8 @@ public final class NetworkBench {
             }
             return Measurement.of(mbit, "iperf3 reported no intervals");
         } catch (IOException e) {
-            return new Measurement.Unavailable("iperf3 printed no JSON" + OciCli.lastLine(r.stdout()));
+            String first = r.stdout().lines().filter(l -> !l.isBlank()).findFirst().orElse("(nothing)");
+            return new Measurement.Unavailable("iperf3 printed no JSON: " + first.strip());
         }
     }
 
@@ -235,7 +238,7 @@ public final class NetworkBench {
 
     /** Starts a detached container on the default bridge; returns its address. */
     private static String detached(PrivateDocker docker, String name, String rt, String... command) {
-        List<String> a = new ArrayList<>(List.of("run", "-d", "--name", name, "--runtime=" + rt, NetImage.NAME));
+        List<String> a = new ArrayList<>(List.of("run", "-d", "--name", name, "--runtime=" + rt, "--tmpfs", "/tmp", NetImage.NAME));
         a.addAll(List.of(command));
         CommandResult r = docker.docker(LIMIT, null, a.toArray(String[]::new));
         if (r.exitCode() != 0) {
