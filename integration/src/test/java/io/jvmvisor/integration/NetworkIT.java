@@ -155,6 +155,34 @@ class NetworkIT {
         }
     }
 
+    /**
+     * Docker's embedded DNS (127.0.0.11 in resolv.conf) on a user-defined network: a container's name and its
+     * --network-alias resolve as under runc, and reach it (ping, wget). Under jvmvisor the agent answers the guest's
+     * 127.0.0.11:53 by relaying each query to the shim, which asks docker's resolver in the container's namespace.
+     */
+    @Test
+    void namesAndAliasesResolveThroughDockersEmbeddedDns() {
+        CommandResult net = docker("network", "create", "jvv-dns");
+        assertEquals(0, net.exitCode(), net.toString());
+        String web = detached("dns-web", "--network", "jvv-dns", "--network-alias", "webalias", IMAGE, "sh", "-c", HTTPD);
+        try {
+            String ip = inspect("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", web);
+            CommandResult r = run("--network", "jvv-dns", IMAGE, "sh", "-c", "grep nameserver /etc/resolv.conf;"
+                    + " nslookup dns-web; nslookup webalias; ping -c1 -W5 dns-web;"
+                    + " for i in $(seq 60); do wget -q -O- http://webalias/ && exit 0; sleep 1; done; exit 1");
+            assertEquals(0, r.exitCode(), r.toString());
+            String out = r.stdout();
+            assertTrue(out.startsWith("nameserver 127.0.0.11\n"), out);
+            assertEquals(2, out.split("Address: " + java.util.regex.Pattern.quote(ip) + "\n", -1).length - 1,
+                    "the name and the alias resolve to " + ip + ":\n" + out);
+            assertTrue(out.contains("1 packets received"), out);
+            assertTrue(out.endsWith("hello-dns-web\n"), out);
+        } finally {
+            docker("rm", "-f", web);
+            docker("network", "rm", "jvv-dns");
+        }
+    }
+
     /** `ip -4 addr` and `ip route` with addresses, interface indexes and link details masked. */
     static String normalized(String out) {
         return out.lines().map(l -> {
