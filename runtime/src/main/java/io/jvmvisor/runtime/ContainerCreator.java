@@ -78,6 +78,9 @@ public final class ContainerCreator {
                     Instant.now().toString(), System.getProperty("user.name", ""), spec.annotationMap(), 0, 0);
             Path stateDir = store.create(rec);
             undo.push("state dir " + stateDir, () -> store.remove(o.id()));
+            // held until create ends (or this process dies): state says creating meanwhile
+            java.nio.channels.FileLock creating = store.lock(o.id());
+            undo.push("the create lock", () -> creating.channel().close());
             keepConfig(bundle, spec, stateDir);
             store.writeHooks(o.id(), spec.hookSet());
 
@@ -108,6 +111,7 @@ public final class ContainerCreator {
                 undo.push("pid file " + pidFile, () -> Files.deleteIfExists(pidFile));
             }
             held.commit();
+            creating.channel().close();
             undo.release();
             return new Created(shim, pid);
         } catch (StoreException | HookException e) {

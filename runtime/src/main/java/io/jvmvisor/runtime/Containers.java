@@ -101,6 +101,9 @@ public final class Containers {
             } catch (IOException | IllegalArgumentException e) {
                 why = "does not answer: " + e.getMessage();
             }
+            if (store.locked(id)) {
+                return new Status.Creating(); // its create runs: the shim does not listen yet
+            }
             if (ProcStat.isAlive(rec.shimPid(), rec.shimStartTime())) {
                 log.warn("the shim of " + id + " (pid " + rec.shimPid() + ") runs but " + why + "; reporting it running");
                 return new Status.Running();

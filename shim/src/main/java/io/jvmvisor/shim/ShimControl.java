@@ -91,6 +91,10 @@ final class ShimControl implements ControlServer.Handler {
     private void waitCreated(ControlRequest req, ControlServer.Answer answer) throws IOException {
         ControlResponse r = waitCreated();
         boolean hold = Boolean.TRUE.equals(req.hold());
+        if (hold && r.ok()) {
+            // known before the answer goes: the creator may commit and exit right after reading it
+            shim.holdDecision = answer.hangup();
+        }
         try {
             answer.send(r);
         } catch (IOException e) {
@@ -103,7 +107,6 @@ final class ShimControl implements ControlServer.Handler {
             return;
         }
         boolean committed;
-        shim.holdDecision = answer.hangup();
         try {
             committed = shim.holdDecision.get();
         } catch (InterruptedException e) {

@@ -207,6 +207,23 @@ public final class StateStore {
         }
     }
 
+    /** True while another process holds the container's lock (a create in progress holds it throughout). */
+    public boolean locked(String id) {
+        Path lock = dir(id).resolve(LOCK_FILE);
+        try (FileChannel ch = FileChannel.open(lock, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;
+            }
+            l.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true;
+        } catch (IOException e) {
+            return false; // no lock file: nobody holds it
+        }
+    }
+
     /** Removes the container's state directory and everything in it. */
     public void remove(String id) throws StoreException {
         Path dir = dir(id);
