@@ -225,18 +225,24 @@ class ShimIT {
         Path in = Files.writeString(dir.resolve("exec.in"), "fed through stdin\n");
         Path out = dir.resolve("exec.out");
         Path err = dir.resolve("exec.err");
-        Process holder = new ProcessBuilder("sleep", "60").redirectInput(in.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try (var c = io.jvmvisor.shim.control.ControlClient.connect(s.stateDir)) {
+        Files.createFile(out);
+        Files.createFile(err);
+        // the caller hands the shim its stdio over SCM_RIGHTS and names itself as stdioPid
+        io.jvmvisor.sys.Libc libc = io.jvmvisor.sys.Libc.get();
+        try (var fin = new io.jvmvisor.sys.Fd(libc.open(in.toString(), io.jvmvisor.sys.Libc.O_RDONLY));
+             var fout = new io.jvmvisor.sys.Fd(libc.open(out.toString(), io.jvmvisor.sys.Libc.O_WRONLY));
+             var ferr = new io.jvmvisor.sys.Fd(libc.open(err.toString(), io.jvmvisor.sys.Libc.O_WRONLY))) {
             var process = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
                     "{\"args\": [\"sh\", \"-c\", \"cat; echo to-err >&2; exit 5\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
-            ControlResponse started = c.call(ControlRequest.exec("e1", process, holder.pid(), null));
-            assertTrue(started.ok(), started.error());
-            assertTrue(started.pid() > 1);
-            ControlResponse exited = c.next();
-            assertEquals(5, exited.exitStatus());
-        } finally {
-            holder.destroyForcibly().waitFor();
+            try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
+                    ControlRequest.exec("e1", process, ProcessHandle.current().pid(), null),
+                    fin.value(), fout.value(), ferr.value())) {
+                ControlResponse started = c.next();
+                assertTrue(started.ok(), started.error());
+                assertTrue(started.pid() > 1);
+                ControlResponse exited = c.next();
+                assertEquals(5, exited.exitStatus());
+            }
         }
         assertEquals("fed through stdin\n", Files.readString(out));
         assertEquals("to-err\n", Files.readString(err));
