@@ -28,7 +28,7 @@ public final class IpJson {
             }
             out.add(new NetInterface(n.path("ifindex").asInt(), n.path("ifname").asText(), n.path("address").asText(""),
                     n.path("mtu").asInt(), n.path("link_type").asText(""), n.path("linkinfo").path("info_kind").asText(""),
-                    addrs, false));
+                    addrs, false, n.path("ifalias").asText("")));
         }
         out.sort((a, b) -> Integer.compare(a.ifindex(), b.ifindex()));
         return out;

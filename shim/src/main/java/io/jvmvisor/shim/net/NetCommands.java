@@ -14,6 +14,8 @@ import java.util.List;
 public final class NetCommands {
     /** Taps are named {@code jvtapN}; any tap in a namespace marks it as a VM's. */
     public static final String TAP_PREFIX = "jvtap";
+    /** A tap's alias names the shim that made it: {@code jvmvisor-shim:PID}. */
+    public static final String TAP_ALIAS = "jvmvisor-shim:";
 
     private NetCommands() {
     }
@@ -41,6 +43,11 @@ public final class NetCommands {
 
     public static List<String> tapAdd(String ip, String tap) {
         return List.of(ip, "tuntap", "add", "dev", tap, "mode", "tap", "user", "0");
+    }
+
+    /** Marks the tap as made by the shim {@code pid}, so that one a SIGKILLed shim left can be told apart. */
+    public static List<String> tapOwner(String ip, String tap, long pid) {
+        return List.of(ip, "link", "set", "dev", tap, "alias", TAP_ALIAS + pid);
     }
 
     public static List<String> tapUp(String ip, String tap, int mtu) {

@@ -43,7 +43,7 @@ public final class Network implements AutoCloseable {
         NicPlan.Namespace ns = NicPlan.namespace(spec);
         int count;
         if (ns == NicPlan.Namespace.BY_PATH && !NicPlan.isSandbox(spec)) {
-            List<NetInterface> now = new Network(List.of()).interfaces();
+            List<NetInterface> now = new Network(List.of()).sweepStaleTaps();
             String path = NicPlan.path(spec);
             for (NetInterface i : now) {
                 if (i.isTap()) {
@@ -77,6 +77,7 @@ public final class Network implements AutoCloseable {
         for (VmConfig.Nic n : nics) {
             run(NetCommands.tapAdd(ip, n.tap()), null);
             taps.add(n.tap());
+            run(NetCommands.tapOwner(ip, n.tap(), ProcessHandle.current().pid()), null);
         }
     }
 
@@ -146,6 +147,32 @@ public final class Network implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.DEBUG, e.getMessage());
         }
+    }
+
+    /**
+     * Removes the taps (and the container interfaces' ingress qdiscs) that a shim which is gone left
+     * in this namespace (SIGKILLed: a namespace by path outlives it); returns the interfaces left.
+     */
+    private List<NetInterface> sweepStaleTaps() throws IOException {
+        List<NetInterface> now = interfaces();
+        boolean swept = false;
+        for (NetInterface i : now) {
+            long owner = i.tapOwner();
+            if (owner > 0 && ProcessHandle.of(owner).map(h -> !h.isAlive()).orElse(true)) {
+                LOG.log(Level.WARNING, "removing the tap " + i.name() + " of shim " + owner + ", which is gone");
+                quietly(NetCommands.linkDelete(ip, i.name()));
+                swept = true;
+            }
+        }
+        if (!swept) {
+            return now;
+        }
+        for (NetInterface i : now) {
+            if (i.isContainerInterface()) {
+                quietly(NetCommands.removeRedirect(tc, i.name()));
+            }
+        }
+        return interfaces();
     }
 
     List<NetInterface> interfaces() throws IOException {

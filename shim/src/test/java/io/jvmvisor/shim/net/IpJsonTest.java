@@ -20,7 +20,7 @@ class IpJsonTest {
               "addr_info":[{"family":"inet","local":"172.17.0.2","prefixlen":16,"broadcast":"172.17.255.255","scope":"global","label":"eth0"},
                            {"family":"inet6","local":"fd00::2","prefixlen":64,"scope":"global"},
                            {"family":"inet6","local":"fe80::42:acff:fe11:2","prefixlen":64,"scope":"link"}]},
-             {"ifindex":3,"ifname":"jvtap0","mtu":1500,"link_type":"ether","address":"da:eb:57:bb:6a:fb",
+             {"ifindex":3,"ifname":"jvtap0","ifalias":"jvmvisor-shim:4242","mtu":1500,"link_type":"ether","address":"da:eb:57:bb:6a:fb",
               "linkinfo":{"info_kind":"tun","info_data":{"type":"tap"}},"addr_info":[]}]
             """;
     static final String ROUTE4 = """
@@ -43,6 +43,8 @@ class IpJsonTest {
         assertTrue(eth0.isContainerInterface());
         assertFalse(all.get(0).isContainerInterface(), "lo");
         assertTrue(all.get(1).isTap());
+        assertEquals(4242, all.get(1).tapOwner(), "the shim that made the tap");
+        assertEquals(0, eth0.tapOwner());
         assertFalse(all.get(1).isContainerInterface(), "a tap is a VM's end");
         assertEquals("02:42:ac:11:00:02", eth0.mac());
         assertEquals(1450, eth0.mtu());

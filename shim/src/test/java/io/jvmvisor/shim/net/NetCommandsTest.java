@@ -19,6 +19,7 @@ class NetCommandsTest {
                 NetCommands.tapAdd("ip", NetCommands.tapName(0)));
         assertEquals(List.of("ip", "link", "set", "dev", "jvtap1", "mtu", "1450", "up"), NetCommands.tapUp("ip", "jvtap1", 1450));
         assertEquals(List.of("ip", "link", "del", "dev", "jvtap0"), NetCommands.linkDelete("ip", "jvtap0"));
+        assertEquals(List.of("ip", "link", "set", "dev", "jvtap0", "alias", "jvmvisor-shim:77"), NetCommands.tapOwner("ip", "jvtap0", 77));
         assertEquals(List.of("qdisc add dev eth0 ingress",
                 "filter add dev eth0 parent ffff: protocol all u32 match u8 0 0 action mirred egress redirect dev jvtap0",
                 "qdisc add dev jvtap0 ingress",
