@@ -9,7 +9,7 @@
  *                pivot_root, mounts, devices)
  *   process.c    ExecProcess, SignalProcess, WaitProcess, ListProcesses, exit tracking
  *   stdio.c      WriteStdin, CloseStdin, ReadOutput, ResizeTty (pipes, ptys)
- *   dns_relay.c  DnsQueries, DnsAnswer (docker's 127.0.0.11 relayed to the host)
+ *   dns_relay.c  DnsQueries, DnsAnswer (docker's 127.0.0.11 relayed to the host); dns_tcp.c its TCP side
  *   network.c    ConfigureNetwork (rtnetlink: NIC names, MACs, MTUs, addresses, routes)
  *
  * Style: every function that can fail returns a negative errno and, where a

@@ -29,81 +29,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "container.h"
+#include "dns_relay.h"
 #include "rootfs.h"
 
-#define DNS_MAX 65535u
-#define DNS_HEADER 12u
-#define MAX_INFLIGHT 128
-#define MAX_CONN_INFLIGHT 8
-#define MAX_TCP_CONNS 32
-#define MAX_RELAYS 8
-#define QUERY_TIMEOUT_MS 5000
-#define TCP_IDLE_MS 10000
-#define STREAM_HIGH_WATER (1u << 20)
-#define UDP_BATCH 32
-
-typedef Jvmvisor__Agent__V1__DnsQueriesRequest DnsQueriesRequest;
-typedef Jvmvisor__Agent__V1__DnsQuery DnsQuery;
-typedef Jvmvisor__Agent__V1__DnsAnswerRequest DnsAnswerRequest;
-#define DNS_QUERY__INIT JVMVISOR__AGENT__V1__DNS_QUERY__INIT
-
-struct relay;
-
-struct tcp_conn {
-    struct relay *relay;
-    int fd;
-    uint8_t in[2 + DNS_MAX]; /* one length-prefixed query at most */
-    size_t in_len;
-    uint8_t *out;            /* answers not written yet (bounded by MAX_CONN_INFLIGHT) */
-    size_t out_off, out_len, out_cap;
-    int inflight;
-    bool paused;             /* a cap is reached: not read until answers come */
-    bool eof;                /* the client closed its side: close once answered */
-    bool watched;
-    uint64_t active_ms;
-    unsigned serial;         /* names the client in DnsQuery.client */
-    struct tcp_conn *next;
-};
-
-struct pending {
-    uint64_t id;
-    struct relay *relay;
-    struct tcp_conn *conn;   /* NULL: UDP, answered to peer */
-    struct sockaddr_in peer;
-    uint64_t deadline_ms;
-    struct pending *next;
-};
-
-struct relay {
-    struct call *call;
-    dev_t ns_dev;
-    ino_t ns_ino;
-    struct sockaddr_in addr;
-    char where[96];          /* "127.0.0.11:53 in the network namespace of container \"x\"" */
-    int udp_fd, tcp_fd;
-    struct tcp_conn *conns;
-    int nconns;
-    int inflight;
-    struct relay *next;
-};
-
-static struct relay *relays;
+struct relay *dns_relays;
 static int nrelays;
 static struct pending *pendings;
 static int timer_fd = -1;
 static uint64_t next_id = 1;
-static unsigned next_conn = 1;
 static uint8_t udp_buf[DNS_MAX + 1];
 
-static uint64_t now_ms(void)
+uint64_t dns_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
-
-static void resume_all(void *arg);
 
 /* ---- queries in flight ------------------------------------------------------ */
 
@@ -119,7 +60,16 @@ static void pending_remove(struct pending *p)
     if (p->conn)
         p->conn->inflight--;
     free(p);
-    loop_defer(resume_all, NULL); /* a cap may have been lifted */
+    loop_defer(dns_tcp_resume_all, NULL); /* a cap may have been lifted */
+}
+
+void dns_forget_conn(struct tcp_conn *c)
+{
+    for (struct pending *p = pendings, *next; p; p = next) {
+        next = p->next;
+        if (p->conn == c)
+            pending_remove(p);
+    }
 }
 
 static struct pending *pending_find(uint64_t id)
@@ -130,9 +80,7 @@ static struct pending *pending_find(uint64_t id)
     return NULL;
 }
 
-/* Sends one query to the host. -EAGAIN when a cap is reached (the caller
- * drops a UDP query, pauses a TCP connection). */
-static int forward(struct relay *r, struct tcp_conn *conn, const struct sockaddr_in *peer, const uint8_t *data,
+int dns_forward(struct relay *r, struct tcp_conn *conn, const struct sockaddr_in *peer, const uint8_t *data,
                    size_t len)
 {
     if (!r->call || r->inflight >= MAX_INFLIGHT || call_pending_bytes(r->call) >= STREAM_HIGH_WATER)
@@ -145,7 +93,7 @@ static int forward(struct relay *r, struct tcp_conn *conn, const struct sockaddr
     p->conn = conn;
     if (peer)
         p->peer = *peer;
-    p->deadline_ms = now_ms() + QUERY_TIMEOUT_MS;
+    p->deadline_ms = dns_now_ms() + QUERY_TIMEOUT_MS;
     char client[48];
     if (conn)
         snprintf(client, sizeof client, "tcp:%u", conn->serial);
@@ -189,185 +137,10 @@ static void on_udp(int fd, uint32_t events, void *arg)
             agent_dbg("dns relay %s: dropped a udp datagram of %zd bytes", r->where, n);
             continue;
         }
-        int e = forward(r, NULL, &peer, udp_buf, (size_t)n);
+        int e = dns_forward(r, NULL, &peer, udp_buf, (size_t)n);
         if (e < 0)
             agent_dbg("dns relay %s: dropped a udp query: %s", r->where,
                       e == -EAGAIN ? "too many queries in flight" : strerror(-e));
-    }
-}
-
-/* ---- TCP ---------------------------------------------------------------------- */
-
-static void conn_event(int fd, uint32_t events, void *arg);
-
-static void conn_close(struct tcp_conn *c)
-{
-    struct relay *r = c->relay;
-    for (struct pending *p = pendings, *next; p; p = next) {
-        next = p->next;
-        if (p->conn == c)
-            pending_remove(p);
-    }
-    for (struct tcp_conn **pp = &r->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    r->nconns--;
-    if (c->watched)
-        loop_unwatch(c->fd);
-    close(c->fd);
-    free(c->out);
-    free(c);
-}
-
-/* Watches for what the connection can do now: read (unless paused or at
- * EOF), write (when answers wait). Closes it at EOF once all is answered. */
-static void conn_update(struct tcp_conn *c)
-{
-    bool want_out = c->out_len > c->out_off;
-    if (c->eof && !c->inflight && !want_out) {
-        conn_close(c);
-        return;
-    }
-    uint32_t ev = (c->paused || c->eof ? 0 : EPOLLIN) | (want_out ? EPOLLOUT : 0);
-    if (!ev) {
-        if (c->watched)
-            loop_unwatch(c->fd);
-        c->watched = false;
-        return;
-    }
-    if (loop_watch(c->fd, ev, conn_event, c) == 0)
-        c->watched = true;
-}
-
-/* Whether the connection must not be read now: as many of its queries wait
- * as allowed, or the client does not read its answers. */
-static bool conn_capped(const struct tcp_conn *c)
-{
-    return c->inflight >= MAX_CONN_INFLIGHT || c->relay->inflight >= MAX_INFLIGHT ||
-           c->out_len - c->out_off >= MAX_CONN_INFLIGHT * (2 + DNS_MAX);
-}
-
-/* Forwards every whole query in the input buffer, as far as the caps allow.
- * Returns -1 once the connection was closed. */
-static int conn_parse(struct tcp_conn *c)
-{
-    while (c->in_len >= 2) {
-        size_t len = (size_t)c->in[0] << 8 | c->in[1];
-        if (len < DNS_HEADER) {
-            agent_dbg("dns relay %s: tcp query of %zu bytes: closing", c->relay->where, len);
-            conn_close(c);
-            return -1;
-        }
-        if (c->in_len < 2 + len)
-            return 0;
-        if (conn_capped(c)) {
-            c->paused = true;
-            return 0;
-        }
-        int e = forward(c->relay, c, NULL, c->in + 2, len);
-        if (e == -EAGAIN) {
-            c->paused = true;
-            return 0;
-        }
-        if (e < 0) {
-            conn_close(c);
-            return -1;
-        }
-        c->in_len -= 2 + len;
-        memmove(c->in, c->in + 2 + len, c->in_len);
-    }
-    return 0;
-}
-
-static int conn_write(struct tcp_conn *c)
-{
-    while (c->out_len > c->out_off) {
-        ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && errno == EAGAIN)
-            return 0;
-        if (n < 0) {
-            conn_close(c);
-            return -1;
-        }
-        c->out_off += (size_t)n;
-        c->active_ms = now_ms();
-    }
-    c->out_off = c->out_len = 0;
-    if (c->paused)
-        loop_defer(resume_all, NULL);
-    return 0;
-}
-
-static void conn_event(int fd, uint32_t events, void *arg)
-{
-    struct tcp_conn *c = arg;
-    if ((events & EPOLLOUT) && conn_write(c) < 0)
-        return;
-    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->paused && !c->eof) {
-        ssize_t n = read(fd, c->in + c->in_len, sizeof c->in - c->in_len);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-        if (n < 0) {
-            conn_close(c);
-            return;
-        }
-        if (n == 0) {
-            c->eof = true;
-        } else {
-            c->in_len += (size_t)n;
-            c->active_ms = now_ms();
-            if (conn_parse(c) < 0)
-                return;
-        }
-    }
-    conn_update(c);
-}
-
-static void on_tcp_listen(int fd, uint32_t events, void *arg)
-{
-    (void)events;
-    struct relay *r = arg;
-    int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (s < 0)
-        return;
-    if (r->nconns >= MAX_TCP_CONNS) {
-        agent_dbg("dns relay %s: %d tcp connections open, refusing one more", r->where, r->nconns);
-        close(s);
-        return;
-    }
-    struct tcp_conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        close(s);
-        return;
-    }
-    c->relay = r;
-    c->fd = s;
-    c->active_ms = now_ms();
-    c->serial = next_conn++;
-    c->next = r->conns;
-    r->conns = c;
-    r->nconns++;
-    conn_update(c);
-}
-
-/* Answers waiting and caps lifted: read paused connections again. */
-static void resume_all(void *arg)
-{
-    (void)arg;
-    for (struct relay *r = relays; r; r = r->next) {
-        for (struct tcp_conn *c = r->conns, *next; c; c = next) {
-            next = c->next;
-            if (!c->paused || conn_capped(c))
-                continue;
-            c->paused = false;
-            if (conn_parse(c) == 0)
-                conn_update(c);
-        }
     }
 }
 
@@ -380,7 +153,7 @@ static void on_tick(int fd, uint32_t events, void *arg)
     uint64_t ticks;
     if (read(fd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
         agent_dbg("dns relay: timer: %s", strerror(errno));
-    uint64_t now = now_ms();
+    uint64_t now = dns_now_ms();
     for (struct pending *p = pendings, *next; p; p = next) {
         next = p->next;
         if (p->deadline_ms <= now) {
@@ -388,13 +161,8 @@ static void on_tick(int fd, uint32_t events, void *arg)
             pending_remove(p);
         }
     }
-    for (struct relay *r = relays; r; r = r->next) {
-        for (struct tcp_conn *c = r->conns, *next; c; c = next) {
-            next = c->next;
-            if (!c->inflight && c->out_len == c->out_off && now - c->active_ms >= TCP_IDLE_MS)
-                conn_close(c);
-        }
-    }
+    for (struct relay *r = dns_relays; r; r = r->next)
+        dns_tcp_expire(r, now);
 }
 
 static int timer_start(void)
@@ -414,12 +182,12 @@ static int timer_start(void)
     return 0;
 }
 
-/* ---- relays ------------------------------------------------------------------- */
+/* ---- dns_relays ------------------------------------------------------------------- */
 
 static void relay_free(struct relay *r)
 {
     while (r->conns)
-        conn_close(r->conns);
+        dns_tcp_close(r->conns);
     for (struct pending *p = pendings, *next; p; p = next) {
         next = p->next;
         if (p->relay == r)
@@ -432,14 +200,14 @@ static void relay_free(struct relay *r)
             close_fdp(fds[i]);
         }
     }
-    for (struct relay **pp = &relays; *pp; pp = &(*pp)->next) {
+    for (struct relay **pp = &dns_relays; *pp; pp = &(*pp)->next) {
         if (*pp == r) {
             *pp = r->next;
             nrelays--;
             break;
         }
     }
-    if (!relays && timer_fd >= 0) {
+    if (!dns_relays && timer_fd >= 0) {
         loop_unwatch(timer_fd);
         close_fdp(&timer_fd);
     }
@@ -541,7 +309,7 @@ void rpc_dns_queries(struct call *c, const ProtobufCMessage *req)
     }
     r0.ns_dev = st.st_dev;
     r0.ns_ino = st.st_ino;
-    for (struct relay *r = relays; r; r = r->next) {
+    for (struct relay *r = dns_relays; r; r = r->next) {
         if (r->ns_dev == r0.ns_dev && r->ns_ino == r0.ns_ino && r->addr.sin_addr.s_addr == r0.addr.sin_addr.s_addr &&
             r->addr.sin_port == r0.addr.sin_port) {
             call_fail(c, GRPC_ALREADY_EXISTS, "a dns relay on %s is already open", r0.where);
@@ -549,7 +317,7 @@ void rpc_dns_queries(struct call *c, const ProtobufCMessage *req)
         }
     }
     if (nrelays >= MAX_RELAYS) {
-        call_fail(c, GRPC_RESOURCE_EXHAUSTED, "dns relay: %d relays are open already", nrelays);
+        call_fail(c, GRPC_RESOURCE_EXHAUSTED, "dns relay: %d dns_relays are open already", nrelays);
         return;
     }
     bool same = st.st_dev == self_st.st_dev && st.st_ino == self_st.st_ino;
@@ -571,10 +339,10 @@ void rpc_dns_queries(struct call *c, const ProtobufCMessage *req)
     }
     *r = r0;
     r->call = c;
-    r->next = relays;
-    relays = r;
+    r->next = dns_relays;
+    dns_relays = r;
     nrelays++;
-    if (loop_watch(r->udp_fd, EPOLLIN, on_udp, r) < 0 || loop_watch(r->tcp_fd, EPOLLIN, on_tcp_listen, r) < 0) {
+    if (loop_watch(r->udp_fd, EPOLLIN, on_udp, r) < 0 || loop_watch(r->tcp_fd, EPOLLIN, dns_tcp_on_listen, r) < 0) {
         relay_free(r);
         call_fail(c, GRPC_INTERNAL, "dns relay: cannot watch its sockets");
         return;
@@ -611,31 +379,13 @@ void rpc_dns_answer(struct call *c, const ProtobufCMessage *req)
             agent_dbg("dns relay %s: udp answer: %s", p->relay->where, strerror(errno));
         pending_remove(p);
     } else if (!a->data.len) {
-        conn_close(conn); /* removes p */
+        dns_tcp_close(conn); /* removes p */
     } else {
-        if (conn->out_off) {
-            memmove(conn->out, conn->out + conn->out_off, conn->out_len - conn->out_off);
-            conn->out_len -= conn->out_off;
-            conn->out_off = 0;
-        }
-        size_t need = conn->out_len + 2 + a->data.len;
-        if (need > conn->out_cap) {
-            uint8_t *o = realloc(conn->out, need);
-            if (!o) {
-                conn_close(conn);
-                call_fail(c, GRPC_RESOURCE_EXHAUSTED, "dns relay: out of memory");
-                return;
-            }
-            conn->out = o;
-            conn->out_cap = need;
-        }
-        conn->out[conn->out_len] = (uint8_t)(a->data.len >> 8);
-        conn->out[conn->out_len + 1] = (uint8_t)a->data.len;
-        memcpy(conn->out + conn->out_len + 2, a->data.data, a->data.len);
-        conn->out_len = need;
         pending_remove(p);
-        if (conn_write(conn) == 0)
-            conn_update(conn);
+        if (dns_tcp_answer(conn, a->data.data, a->data.len) < 0) {
+            call_fail(c, GRPC_RESOURCE_EXHAUSTED, "dns relay: out of memory");
+            return;
+        }
     }
     Empty resp = EMPTY__INIT;
     call_reply(c, &resp.base);

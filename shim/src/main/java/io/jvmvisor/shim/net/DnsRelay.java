@@ -30,6 +30,11 @@ public final class DnsRelay implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("shim");
     /** Queries resolved at once; the agent itself lets 128 wait per relay. */
     static final int MAX_WORKERS = 128;
+    /**
+     * Queries taken and not yet answered to the agent. The guest is not trusted: beyond this, queries
+     * are dropped (the agent forgets them after its timeout) rather than queued in the shim.
+     */
+    static final int MAX_PENDING = 1024;
 
     private final AgentClient agent;
     private final DnsQueriesRequest request;
@@ -38,6 +43,8 @@ public final class DnsRelay implements AutoCloseable {
     private final Semaphore slots = new Semaphore(MAX_WORKERS);
     private final AtomicLong answered = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicLong dropped = new AtomicLong();
     /** Per client: completes once its latest query's answer has been delivered to the agent. */
     private final java.util.Map<String, CompletableFuture<Void>> lastAnswer = new java.util.HashMap<>();
     private volatile Runnable cancel = () -> { };
@@ -144,6 +151,14 @@ public final class DnsRelay implements AutoCloseable {
     }
 
     private void serve(DnsQuery q) {
+        if (pending.incrementAndGet() > MAX_PENDING || q.getData().size() > DnsMessages.MAX) {
+            pending.decrementAndGet();
+            if (dropped.incrementAndGet() == 1) {
+                LOG.log(Level.WARNING, "DNS relay: more than " + MAX_PENDING + " queries from the guest wait for an answer,"
+                        + " or one is over " + DnsMessages.MAX + " bytes: dropping such queries");
+            }
+            return;
+        }
         byte[] query = q.getData().toByteArray();
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
         if (!slots.tryAcquire()) {
@@ -165,15 +180,18 @@ public final class DnsRelay implements AutoCloseable {
                 });
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 slots.release(); // closing
+                pending.decrementAndGet();
                 return;
             }
         }
-        String client = q.getClient();
+        String c = q.getClient();
+        String client = c.length() > 64 ? c.substring(0, 64) : c;
         synchronized (lastAnswer) {
             CompletableFuture<Void> before = lastAnswer.getOrDefault(client, CompletableFuture.completedFuture(null));
             CompletableFuture<Void> mine = before.thenCombine(answer, (v, a) -> a).thenCompose(a -> reply(q.getId(), a));
             lastAnswer.put(client, mine);
             mine.whenComplete((v, t) -> {
+                pending.decrementAndGet();
                 synchronized (lastAnswer) {
                     lastAnswer.remove(client, mine);
                 }
