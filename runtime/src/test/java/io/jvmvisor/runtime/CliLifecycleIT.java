@@ -80,6 +80,44 @@ class CliLifecycleIT {
         cli.assertNothingLeft(id);
     }
 
+    /**
+     * The guest clock keeps time with 2 vCPUs (TCG guests boot with noapictimer: the PIT drives every
+     * vCPU's tick): {@code sleep 2} in the guest takes about 2 s of the guest's clock and of the host's.
+     */
+    @Test
+    void guestClockKeepsTimeWithTwoVcpus() throws Exception {
+        Path bundle = TestBundles.create("hello", work.resolve("clock"), c -> {
+            TestBundles.args(c, "sh", "-c", "cat /proc/uptime; sleep 2; cat /proc/uptime");
+            c.withObjectProperty("annotations").put("io.jvmvisor.vcpus", "2");
+        });
+        String id = id("clock");
+        CliFixture.Running run = cli.start("run", "-b", bundle.toString(), id);
+        long[] seen = new long[2];
+        long deadline = System.nanoTime() + 180_000_000_000L;
+        while (seen[1] == 0 && System.nanoTime() < deadline && (run.process.isAlive() || seen[0] == 0)) {
+            long lines = Files.readString(run.out).lines().count();
+            for (int i = 0; i < 2; i++) {
+                if (lines > i && seen[i] == 0) {
+                    seen[i] = System.nanoTime();
+                }
+            }
+            if (!run.process.isAlive() && lines < 2) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        CliFixture.Result r = run.await(60);
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(2, lines.size(), r.out());
+        double guest = Double.parseDouble(lines.get(1).split(" ")[0]) - Double.parseDouble(lines.get(0).split(" ")[0]);
+        double host = (seen[1] - seen[0]) / 1e9;
+        assertTrue(guest >= 1.95 && guest < 2.6, "guest clock: sleep 2 took " + guest + " s of guest uptime");
+        assertTrue(host >= 1.9 && host < guest + 1.0, "host clock: the lines came " + host + " s apart, the guest counted "
+                + guest + " s (a guest clock losing ticks runs slow)");
+        cli.assertNothingLeft(id);
+    }
+
     @Test
     void runExitsWithTheContainersStatus() throws Exception {
         for (int code : new int[] {0, 1, 42}) {

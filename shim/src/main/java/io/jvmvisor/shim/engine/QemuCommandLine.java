@@ -74,7 +74,15 @@ public final class QemuCommandLine {
     static String kernelCommandLine(VmConfig vm) {
         // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail
         // ("IO-APIC + timer doesn't work!") and panic the guest
-        StringBuilder b = new StringBuilder("console=ttyS0 reboot=t panic=-1 no_timer_check");
+        // pty.legacy_count=0: no 256 BSD ptys to register (~50 ms under TCG; devpts serves the containers).
+        // noapictimer: no local APIC timer calibration, a busy-wait of ~250 ms under TCG that fails its
+        // check there anyway; the PIT drives the tick (broadcast to every vCPU) and the clocksource stays
+        // what TCG gives without it (refined-jiffies: the TSC cannot be calibrated without a PIT/HPET
+        // reference). KVM guests keep their APIC timer and kvm-clock.
+        StringBuilder b = new StringBuilder("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0");
+        if (vm.accel() != VmConfig.Accel.KVM) {
+            b.append(" noapictimer");
+        }
         if (vm.quiet()) {
             b.append(" quiet");
         } else {

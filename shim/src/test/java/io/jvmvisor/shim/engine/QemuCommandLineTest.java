@@ -33,7 +33,8 @@ class QemuCommandLineTest {
         assertEquals("300M", after(argv, "-m"));
         assertEquals("/k/vmlinux", after(argv, "-kernel"));
         assertEquals("/k/initramfs.cpio", after(argv, "-initrd"));
-        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check quiet jvmvisor.rootfs=rootfs", after(argv, "-append"));
+        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0 noapictimer quiet jvmvisor.rootfs=rootfs",
+                after(argv, "-append"));
         assertEquals("stdio", after(argv, "-serial"));
         assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough,multidevs=remap", after(argv, "-fsdev"));
         assertEquals("virtio-9p-device,fsdev=fs0,mount_tag=rootfs", after(argv, "-device"));
@@ -53,6 +54,8 @@ class QemuCommandLineTest {
         String append = after(argv, "-append");
         assertTrue(append.endsWith("jvmvisor.rootfs=rootfs jvmvisor.rootfs_ro=1"), append);
         assertFalse(append.contains("quiet"), append);
+        assertTrue(append.contains(" pty.legacy_count=0 "), append);
+        assertFalse(append.contains("noapictimer"), "KVM guests keep their APIC timer: " + append);
         assertTrue(argv.contains("local,id=fs0,path=/b/rootfs,security_model=passthrough,multidevs=remap,readonly=on"));
         // commas in paths are doubled, as QEMU's option syntax wants
         assertTrue(argv.contains("local,id=fs1,path=/data,,x,security_model=passthrough,multidevs=remap,readonly=on"));
