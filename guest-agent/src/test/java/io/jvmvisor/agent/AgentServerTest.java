@@ -163,6 +163,24 @@ public class AgentServerTest {
         assertPings();
     }
 
+    /**
+     * A client that connects to an agent that is ready and idle (no host connected for a while: a late
+     * connect, as after a VM restore) is answered on its first connection: the agent takes the whole
+     * client preface, so the first Ping succeeds without a retry, well within the shim's 2 s per try.
+     */
+    @Test
+    void lateConnectIsAnsweredOnTheFirstTry() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            agent.disconnect();
+            Thread.sleep(500);
+            long t0 = System.nanoTime();
+            PingResponse r = agent.blocking().withDeadlineAfter(5, TimeUnit.SECONDS).ping(PingRequest.getDefaultInstance());
+            assertFalse(r.getVersion().isEmpty());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println("late connect " + i + ": first Ping answered after " + ms + " ms");
+        }
+    }
+
     @Test
     void concurrentCallsAllComplete() throws Exception {
         List<CompletableFuture<Object>> calls = new ArrayList<>();
