@@ -112,9 +112,11 @@ class CliLifecycleIT {
         assertEquals(2, lines.size(), r.out());
         double guest = Double.parseDouble(lines.get(1).split(" ")[0]) - Double.parseDouble(lines.get(0).split(" ")[0]);
         double host = (seen[1] - seen[0]) / 1e9;
-        assertTrue(guest >= 1.95 && guest < 2.6, "guest clock: sleep 2 took " + guest + " s of guest uptime");
-        assertTrue(host >= 1.9 && host < guest + 1.0, "host clock: the lines came " + host + " s apart, the guest counted "
-                + guest + " s (a guest clock losing ticks runs slow)");
+        // the guest's span also holds spawning sleep and cat (slow under TCG on a loaded host): what must
+        // hold is that the guest's clock and the host's agree on it
+        assertTrue(guest >= 1.95 && guest < 6, "guest clock: sleep 2 took " + guest + " s of guest uptime");
+        assertTrue(host >= 1.9 && Math.abs(host - guest) < 1.0, "host clock: the lines came " + host
+                + " s apart, the guest counted " + guest + " s (a guest clock losing ticks runs slow, one gaining runs fast)");
         cli.assertNothingLeft(id);
     }
 
