@@ -25,9 +25,10 @@ class QemuCommandLineTest {
     void tcgMicrovmWithRootfsAndVirtioSerial() {
         List<String> argv = QemuCommandLine.of(config(false, List.of(), VmConfig.Accel.TCG, 0, true));
         assertEquals("qemu-system-x86_64", argv.get(0));
-        assertEquals("microvm,acpi=off", after(argv, "-M"));
+        assertEquals("microvm,acpi=off,memory-backend=ram", after(argv, "-M"));
+        assertEquals("memory-backend-memfd,id=ram,size=300M", after(argv, "-object"));
         assertTrue(argv.containsAll(List.of("-nodefaults", "-no-user-config", "-nographic", "-no-reboot")));
-        assertEquals("tcg", after(argv, "-accel"));
+        assertEquals("tcg,tb-size=8", after(argv, "-accel"));
         assertEquals("max", after(argv, "-cpu"));
         assertEquals("2", after(argv, "-smp"));
         assertEquals("300M", after(argv, "-m"));
