@@ -225,24 +225,26 @@ class ShimIT {
         Path in = Files.writeString(dir.resolve("exec.in"), "fed through stdin\n");
         Path out = dir.resolve("exec.out");
         Path err = dir.resolve("exec.err");
-        Files.createFile(out);
-        Files.createFile(err);
-        // the caller hands the shim its stdio over SCM_RIGHTS and names itself as stdioPid
-        io.jvmvisor.sys.Libc libc = io.jvmvisor.sys.Libc.get();
-        try (var fin = new io.jvmvisor.sys.Fd(libc.open(in.toString(), io.jvmvisor.sys.Libc.O_RDONLY));
-             var fout = new io.jvmvisor.sys.Fd(libc.open(out.toString(), io.jvmvisor.sys.Libc.O_WRONLY));
-             var ferr = new io.jvmvisor.sys.Fd(libc.open(err.toString(), io.jvmvisor.sys.Libc.O_WRONLY))) {
-            var process = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                    "{\"args\": [\"sh\", \"-c\", \"cat; echo to-err >&2; exit 5\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
-            try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
-                    ControlRequest.exec("e1", process, ProcessHandle.current().pid(), null),
-                    fin.value(), fout.value(), ferr.value())) {
-                ControlResponse started = c.next();
-                assertTrue(started.ok(), started.error());
-                assertTrue(started.pid() > 1);
-                ControlResponse exited = c.next();
-                assertEquals(5, exited.exitStatus());
-            }
+        var libc = io.jvmvisor.sys.Libc.get();
+        Files.writeString(out, "");
+        Files.writeString(err, "");
+        var process = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"args\": [\"sh\", \"-c\", \"cat; echo to-err >&2; exit 5\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
+        // the caller's stdio go with the request (SCM_RIGHTS); only the caller's own PID is taken as stdioPid
+        try (var i = io.jvmvisor.sys.Fd.open(in.toString(), io.jvmvisor.sys.Libc.O_RDONLY);
+             var o = new io.jvmvisor.sys.Fd(libc.open(out.toString(), io.jvmvisor.sys.Libc.O_WRONLY));
+             var e = new io.jvmvisor.sys.Fd(libc.open(err.toString(), io.jvmvisor.sys.Libc.O_WRONLY));
+             var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
+                     ControlRequest.exec("e1", process, ProcessHandle.current().pid(), null), i.value(), o.value(), e.value())) {
+            ControlResponse started = c.next();
+            assertTrue(started.ok(), started.error());
+            assertTrue(started.pid() > 1);
+            ControlResponse exited = c.next();
+            assertEquals(5, exited.exitStatus());
+        }
+        try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
+                ControlRequest.exec("e2", process, 1, null), 0, 1, 2)) {
+            assertEquals("PERMISSION_DENIED", c.next().code(), "another process's PID is refused");
         }
         assertEquals("fed through stdin\n", Files.readString(out));
         assertEquals("to-err\n", Files.readString(err));
