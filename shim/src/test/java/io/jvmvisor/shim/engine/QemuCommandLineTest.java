@@ -28,7 +28,7 @@ class QemuCommandLineTest {
         assertEquals("microvm,acpi=off,memory-backend=ram", after(argv, "-M"));
         assertEquals("memory-backend-memfd,id=ram,size=300M", after(argv, "-object"));
         assertTrue(argv.containsAll(List.of("-nodefaults", "-no-user-config", "-nographic", "-no-reboot")));
-        assertEquals("tcg,tb-size=8", after(argv, "-accel"));
+        assertEquals("tcg", after(argv, "-accel"));
         assertEquals("max", after(argv, "-cpu"));
         assertEquals("2", after(argv, "-smp"));
         assertEquals("300M", after(argv, "-m"));
