@@ -23,4 +23,4 @@ set datafile separator '\t'
 set datafile missing '?'
 set grid ytics
 set xtics rotate by -15
-plot for [i=2:10] 'boot-breakdown.dat' using i:xtic(1) title columnheader(i)
+plot for [i=2:12] 'boot-breakdown.dat' using i:xtic(1) title columnheader(i)
