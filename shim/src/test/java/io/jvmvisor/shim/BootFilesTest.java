@@ -22,16 +22,15 @@ class BootFilesTest {
 
     @BeforeEach
     void dirs() throws Exception {
-        // not under /tmp (world-writable): under the build directory, which root owns on a root checkout
-        base = Path.of("target", "bootfiles-" + ProcessHandle.current().pid()).toAbsolutePath();
-        Files.createDirectories(base);
-        try {
-            BootFiles.check(Files.writeString(base.resolve("probe"), "x"), "probe", List.of(base));
-        } catch (IllegalArgumentException e) {
-            assumeTrue(false, "the checkout is not root-owned and closed to others, so nothing under it passes: " + e.getMessage());
-        }
+        // every component from / down must be root-owned and closed to others: /run is (0755 root);
+        // the checkout may not be (a clone under /tmp), so the test builds its tree there
+        assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root") && Files.isWritable(Path.of("/run")),
+                "needs root: the test makes root-owned directories under /run and changes file owners");
+        base = Files.createDirectories(Path.of("/run", "jvmvisor-bootfiles-test-" + ProcessHandle.current().pid()));
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
         kernels = Files.createDirectories(base.resolve("kernels"));
         Files.writeString(kernels.resolve("vmlinux"), "kernel");
+        Files.writeString(base.resolve("probe"), "x");
     }
 
     @AfterEach
