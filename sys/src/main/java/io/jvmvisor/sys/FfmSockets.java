@@ -129,7 +129,7 @@ final class FfmSockets {
             MemorySegment addr = sockaddr(a, socketPath, "bind");
             int sock = unixSocket(st);
             if ((int) BIND.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0
-                    || (int) LISTEN.invokeExact(st, sock, 16) < 0) {
+                    || (int) LISTEN.invokeExact(st, sock, 128) < 0) {
                 ErrnoException e = new ErrnoException(errno(st), "bind/listen(" + socketPath + ")");
                 FfmLibc.INSTANCE.close(sock);
                 throw e;
