@@ -1,6 +1,7 @@
 package io.jvmvisor.shim.agent;
 
 import com.google.protobuf.ByteString;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -72,29 +73,62 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * Connects and waits until the agent answers Ping, at most {@code timeout}.
-     * {@code vmAlive} is checked between tries: a dead VM fails at once.
+     * How long one connection may go unanswered before {@link #connect} replaces it. The agent's
+     * channel is a virtio-serial port: every host connection is one byte stream to the guest, and
+     * the guest learns of a disconnect on another virtqueue than the data, so a reconnect while the
+     * guest boots can leave it a stale "host gone" event that arrives in the middle of the next
+     * session (the agent then holds an answer for a client it cannot tell from a new one: a 30 s
+     * call deadline). QEMU holds the bytes of a connection made before the agent opened the port
+     * and hands them over once it has: the first connection is answered however slow the boot.
+     */
+    static final Duration REPLACE_UNANSWERED = Duration.ofSeconds(20);
+
+    /**
+     * Connects and waits until the agent answers Ping, at most {@code timeout}: one connection,
+     * Pings of 2 s on it until one is answered; a new connection only when this one failed or went
+     * unanswered for {@link #REPLACE_UNANSWERED}. {@code vmAlive} is checked between tries: a dead
+     * VM fails at once.
      */
     public static AgentClient connect(String containerId, Path socket, Duration timeout, BooleanSupplier vmAlive)
             throws AgentException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            if (!vmAlive.getAsBoolean()) {
-                throw new AgentException("the VM exited before its agent answered (" + last + ")");
+        AgentClient c = null;
+        long since = 0;
+        try {
+            while (System.nanoTime() < deadline) {
+                if (!vmAlive.getAsBoolean()) {
+                    throw new AgentException("the VM exited before its agent answered (" + last + ")");
+                }
+                if (c == null) {
+                    if (!Files.exists(socket)) {
+                        Thread.sleep(10);
+                        continue;
+                    }
+                    c = new AgentClient(containerId, socket);
+                    since = System.nanoTime();
+                }
+                long t0 = System.nanoTime();
+                try {
+                    c.blocking.withWaitForReady().withDeadlineAfter(2, TimeUnit.SECONDS).ping(PingRequest.getDefaultInstance());
+                    AgentClient ready = c;
+                    c = null;
+                    return ready;
+                } catch (StatusRuntimeException e) {
+                    last = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+                }
+                boolean failed = c.channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE;
+                if (failed || System.nanoTime() - since > REPLACE_UNANSWERED.toNanos()) {
+                    c.close();
+                    c = null;
+                }
+                if (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(50)) {
+                    Thread.sleep(50); // failed at once (refused): do not spin
+                }
             }
-            if (!Files.exists(socket)) {
-                Thread.sleep(10);
-                continue;
-            }
-            AgentClient c = new AgentClient(containerId, socket);
-            try {
-                c.blocking.withWaitForReady().withDeadlineAfter(2, TimeUnit.SECONDS).ping(PingRequest.getDefaultInstance());
-                return c;
-            } catch (StatusRuntimeException e) {
-                last = e.getStatus().getCode() + ": " + e.getStatus().getDescription();
+        } finally {
+            if (c != null) {
                 c.close();
-                Thread.sleep(50);
             }
         }
         throw new AgentException("the guest agent did not answer Ping within " + timeout.toSeconds() + " s (" + last + ")");
