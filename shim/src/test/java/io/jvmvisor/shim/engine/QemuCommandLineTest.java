@@ -34,7 +34,7 @@ class QemuCommandLineTest {
         assertEquals("300M", after(argv, "-m"));
         assertEquals("/k/vmlinux", after(argv, "-kernel"));
         assertEquals("/k/initramfs.cpio", after(argv, "-initrd"));
-        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0 noapictimer quiet jvmvisor.rootfs=rootfs",
+        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0 noreplace-smp noapictimer quiet jvmvisor.rootfs=rootfs",
                 after(argv, "-append"));
         assertEquals("stdio", after(argv, "-serial"));
         assertEquals("local,id=fs0,path=/b/rootfs,security_model=passthrough,multidevs=remap", after(argv, "-fsdev"));
