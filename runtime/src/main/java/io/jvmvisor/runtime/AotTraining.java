@@ -72,6 +72,8 @@ public final class AotTraining {
             Path live = store.create(new ContainerRecord("live", bundle.toString(), bundle.resolve("rootfs").toString(),
                     "2026-01-01T00:00:00Z", "root", Map.of(), self, ProcStat.startTime(self)));
             Thread shim = fakeShim(live.resolve(ControlClient.SOCKET_NAME));
+            Path process = Files.writeString(tmp.resolve("process.json"), "{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
+                    + "\"args\":[\"true\"],\"env\":[\"PATH=/bin\"],\"cwd\":\"/\"}");
             for (int i = 0; i < 3; i++) {
                 Main.run("--help");
                 Main.run("version");
@@ -92,6 +94,10 @@ public final class AotTraining {
                 Main.run("--root", root, "ps", "--format", "json", "live");
                 // exec's path: the request with the caller's stdio (SCM_RIGHTS, FFM); the stand-in answers once
                 Main.run("--root", root, "exec", "live", "true");
+                // what containerd runs for docker exec: --process, --detach (the stand-in, its pipes) and a pid file
+                Main.run("--root", root, "--log", tmp.resolve("log.json").toString(), "--log-format", "json", "exec",
+                        "--process", process.toString(), "--detach", "--pid-file", tmp.resolve("exec.pid").toString(), "live");
+                Main.run("--root", root, "exec", "--process", process.toString(), "live");
                 Main.run("--root", root, "events", "--stats", "live");
                 Main.run("--root", root, "update", "--memory", "256m", "--pids-limit", "100", "live");
                 Main.run("--root", root, "start", "missing");

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jvmvisor.oci.Spec;
 import io.jvmvisor.oci.SpecException;
 import io.jvmvisor.oci.SpecLoader;
+import io.jvmvisor.runtime.state.ContainerRecord;
+import io.jvmvisor.runtime.state.StoreException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +17,9 @@ import java.util.List;
  * {@code exec}: runs a new process in a running container. The CLI process
  * is the process's stand-in on the host: its stdio is the process's (the shim
  * opens /proc/PID/fd/0-2), its PID goes to --pid-file, and it exits with the
- * process's status. With {@code --detach} a copy of the CLI is left running as
- * that stand-in (containerd waits on it) and this one returns once the process started.
+ * process's status. With {@code --detach} a small process is left running as
+ * that stand-in (containerd waits on it: {@link DetachedExec}) and this one returns once the
+ * process started.
  */
 final class ExecCommand implements CliCommand {
     @Override
@@ -64,11 +67,14 @@ final class ExecCommand implements CliCommand {
     public int call(Global g, Options.Parsed p) throws CliException {
         String id = p.args().getFirst();
         Containers containers = g.containers();
-        Containers.Found found = containers.find(id);
-        if (found.status() instanceof io.jvmvisor.runtime.state.Status.Stopped) {
-            throw new CliException("cannot exec in a stopped container");
+        ContainerRecord record;
+        try {
+            // no state round trip to the shim: it refuses an exec in a container that does not run
+            record = containers.store().read(id);
+        } catch (StoreException e) {
+            throw new CliException(e.getMessage());
         }
-        JsonNode process = process(g, p, found);
+        JsonNode process = process(g, p, id, record);
         if (!"0".equals(p.value("preserve-fds"))) {
             throw new CliException("--preserve-fds is not supported by jvmvisor (the process runs in a VM)");
         }
@@ -76,17 +82,15 @@ final class ExecCommand implements CliCommand {
         if (terminal && p.value("console-socket") == null) {
             throw new CliException("cannot allocate tty if jvmvisor will detach without setting console socket");
         }
-        String waiterReady = System.getenv(ExecStandIn.READY_ENV);
-        if (p.flag("detach") && waiterReady == null) {
-            return ExecStandIn.spawn(g, id, p);
+        Path pidFile = p.value("pid-file") == null ? null : Path.of(p.value("pid-file"));
+        if (p.flag("detach")) {
+            return DetachedExec.run(containers, id, process, terminal ? p.value("console-socket") : null, pidFile);
         }
-        return new ExecStandIn(containers, id, process, p.value("console-socket"),
-                p.value("pid-file") == null ? null : Path.of(p.value("pid-file")),
-                waiterReady == null ? null : Path.of(waiterReady)).run();
+        return new ExecStandIn(containers, id, process, p.value("console-socket"), pidFile).run();
     }
 
     /** The process to run: --process's file, or the container's process with the command and flags given. */
-    private static JsonNode process(Global g, Options.Parsed p, Containers.Found found) throws CliException {
+    private static JsonNode process(Global g, Options.Parsed p, String id, ContainerRecord record) throws CliException {
         String file = p.value("process");
         if (file != null) {
             try {
@@ -99,9 +103,12 @@ final class ExecCommand implements CliCommand {
         if (command.isEmpty()) {
             throw new CliException("exec: no command given (give <command> after the container id, or --process)");
         }
+        if (record == null) {
+            throw new CliException(ExecStandIn.notRunning(g.containers(), id, "no state yet"));
+        }
         Spec spec;
         try {
-            spec = g.containers().createdSpec(found.record());
+            spec = g.containers().createdSpec(record);
         } catch (SpecException e) {
             throw new CliException(e.getMessage());
         }

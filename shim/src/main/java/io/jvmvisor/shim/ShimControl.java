@@ -327,12 +327,14 @@ final class ShimControl implements ControlServer.Handler {
     }
 
     private void exec(ControlRequest req, ControlServer.Answer answer) throws IOException {
-        java.util.List<Fd> stdio = answer.takeFds();
+        java.util.List<Fd> fds = new java.util.ArrayList<>(answer.takeFds()); // closed here, but those handed off
         try {
-            exec(req, answer, stdio);
+            exec(req, answer, fds);
         } finally {
-            for (Fd fd : stdio) {
-                fd.close();
+            for (Fd fd : fds) {
+                if (!fd.isClosed()) {
+                    fd.close();
+                }
             }
         }
     }
@@ -340,11 +342,18 @@ final class ShimControl implements ControlServer.Handler {
     /**
      * Runs an exec'd process with the caller's own stdio: the three descriptors it sent with the
      * request (the very open files: an {@code >> out.txt} keeps appending). Only the caller's
-     * own PID is accepted as {@code stdioPid}. When the caller hangs up (the CLI was killed), the
-     * process loses its stand-in on the host: it is killed and the caller's stdio released, so
-     * that nobody waits on a pipe the shim would hold open.
+     * own PID is accepted as {@code stdioPid}.
+     *
+     * <p>A foreground caller waits for the exit status on this connection and stands in for the
+     * process on the host: when it hangs up (the CLI was killed), the process is killed and the
+     * caller's stdio released, so that nobody waits on a pipe the shim would hold open.
+     *
+     * <p>An {@code exec --detach} caller ({@code standIn}) exits once the process started; its
+     * stand-in, a small process it started, holds the other ends of two pipes that came last with
+     * the request: the exit status goes to it on the first, the signals it gets arrive on the
+     * second, and when the stand-in is gone (EOF there) the process is killed.
      */
-    private void exec(ControlRequest req, ControlServer.Answer answer, java.util.List<Fd> stdio) throws IOException {
+    private void exec(ControlRequest req, ControlServer.Answer answer, java.util.List<Fd> fds) throws IOException {
         if (!(shim.state() instanceof Running)) {
             answer.send(ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
                     "cannot exec in a container that is " + shim.state().status()));
@@ -360,6 +369,13 @@ final class ShimControl implements ControlServer.Handler {
                     + " is not the caller" + (peer == null ? "" : " (pid " + peer.pid() + ")")));
             return;
         }
+        boolean standIn = Boolean.TRUE.equals(req.standIn());
+        if (standIn && fds.size() < 2) {
+            answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT,
+                    "exec: a detached exec sends its stand-in's two pipes with the request (got " + fds.size() + " fds)"));
+            return;
+        }
+        java.util.List<Fd> stdio = java.util.List.copyOf(standIn ? fds.subList(0, fds.size() - 2) : fds);
         io.jvmvisor.oci.Process p = JSON.treeToValue(req.process(), io.jvmvisor.oci.Process.class);
         boolean terminal = Boolean.TRUE.equals(p.terminal());
         boolean console = terminal && req.consoleSocket() != null;
@@ -377,12 +393,12 @@ final class ShimControl implements ControlServer.Handler {
                 : StdioRelay.pipes(agent, id, stdio.get(0).inputStream(), stdio.get(1), terminal ? null : stdio.get(2));
         answer.send(ControlResponse.pid(pid));
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        answer.hangup().thenAccept(sentSomething -> {
-            if (done.get() || sentSomething) {
+        Runnable orphaned = () -> {
+            if (done.get()) {
                 return;
             }
-            LOG.log(Level.WARNING, "exec " + id + ": the caller (pid " + peer.pid() + ") is gone: killing the process, "
-                    + "releasing its stdio");
+            LOG.log(Level.WARNING, "exec " + id + ": its stand-in on the host (caller pid " + peer.pid()
+                    + ") is gone: killing the process, releasing its stdio");
             relay.close();
             for (Fd fd : stdio) {
                 try {
@@ -396,11 +412,25 @@ final class ShimControl implements ControlServer.Handler {
             } catch (AgentClient.AgentException e) {
                 LOG.log(Level.DEBUG, "exec " + id + ": " + e.getMessage());
             }
-        });
+        };
+        Fd exitPipe = standIn ? fds.get(stdio.size()) : null;
+        if (standIn) {
+            ExecStandIns.relaySignals(agent, id, fds.removeLast(), orphaned); // the relay closes it
+        } else {
+            answer.hangup().thenAccept(sentSomething -> {
+                if (!sentSomething) {
+                    orphaned.run();
+                }
+            });
+        }
         WaitProcessResponse r = agent.waitProcess(id);
         relay.awaitOutputs(2000);
         done.set(true);
         relay.close();
-        answer.send(ControlResponse.exited(r.getExitStatus()));
+        if (standIn) {
+            ExecStandIns.sendExit(answer, exitPipe, r.getExitStatus(), id);
+        } else {
+            answer.send(ControlResponse.exited(r.getExitStatus()));
+        }
     }
 }

@@ -26,34 +26,76 @@ final class FfmLibc implements Libc {
     private static final long TIOCSWINSZ = 0x5414;
     private static final int TCSANOW = 0;
     private static final int TERMIOS_SIZE = 64; // glibc x86_64: 60, rounded up
-    private static final MethodHandle GETPID = find("getpid", FunctionDescriptor.of(JAVA_INT), false);
-    private static final MethodHandle KILL = find("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
-    private static final MethodHandle PRCTL = find("prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), true, Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SETSID = find("setsid", FunctionDescriptor.of(JAVA_INT), true);
-    private static final MethodHandle OPENPTY = find("openpty",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), true);
-    private static final MethodHandle IOCTL_PTR = find("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), true, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle TCGETATTR = find("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
-    private static final MethodHandle CFMAKERAW = find("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS), false);
-    private static final MethodHandle TCSETATTR = find("tcsetattr",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
-    private static final MethodHandle ISATTY = find("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
-    private static final MethodHandle READ = find("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
-    private static final MethodHandle WRITE = find("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
-    private static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
-    private static final MethodHandle OPEN = find("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true, Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle DUP = find("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
-    private static final MethodHandle POLL = find("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), true);
-    private static final MethodHandle PTHREAD_SIGMASK = find("pthread_sigmask",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), false);
-    private static final MethodHandle SIGNALFD = find("signalfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    // Each downcall is bound on its first use (a holder class per handle): binding spins a stub
+    // (~5-10 ms each at CLI start-up, none of it kept by the AOT cache), and a CLI command uses few.
+    private static final class Getpid {
+        static final MethodHandle H = find("getpid", FunctionDescriptor.of(JAVA_INT), false);
+    }
+    private static final class Kill {
+        static final MethodHandle H = find("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    }
+    private static final class Prctl {
+        static final MethodHandle H = find("prctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), true, Linker.Option.firstVariadicArg(1));
+    }
+    private static final class Setsid {
+        static final MethodHandle H = find("setsid", FunctionDescriptor.of(JAVA_INT), true);
+    }
+    private static final class Openpty {
+        static final MethodHandle H = find("openpty",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS), true);
+    }
+    private static final class IoctlPtr {
+        static final MethodHandle H = find("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), true, Linker.Option.firstVariadicArg(2));
+    }
+    private static final class Tcgetattr {
+        static final MethodHandle H = find("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
+    }
+    private static final class Cfmakeraw {
+        static final MethodHandle H = find("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS), false);
+    }
+    private static final class Tcsetattr {
+        static final MethodHandle H = find("tcsetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
+    }
+    private static final class Isatty {
+        static final MethodHandle H = find("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
+    }
+    private static final class Read {
+        static final MethodHandle H = find("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
+    }
+    private static final class Write {
+        static final MethodHandle H = find("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
+    }
+    private static final class Close {
+        static final MethodHandle H = find("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
+    }
+    private static final class Open {
+        static final MethodHandle H = find("open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true, Linker.Option.firstVariadicArg(2));
+    }
+    private static final class Pipe2 {
+        static final MethodHandle H = find("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Dup {
+        static final MethodHandle H = find("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
+    }
+    private static final class Poll {
+        static final MethodHandle H = find("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), true);
+    }
+    private static final class PthreadSigmask {
+        static final MethodHandle H = find("pthread_sigmask",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), false);
+    }
+    private static final class Signalfd {
+        static final MethodHandle H = find("signalfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
     private static final int SIG_BLOCK = 0;
     private static final int SIGSET_SIZE = 128;
     private static final int SIGINFO_SIZE = 128;
-    private static final MethodHandle STRERROR = find("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
+    private static final class Strerror {
+        static final MethodHandle H = find("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
+    }
 
     private FfmLibc() {
     }
@@ -61,7 +103,7 @@ final class FfmLibc implements Libc {
     @Override
     public int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) Getpid.H.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -71,7 +113,7 @@ final class FfmLibc implements Libc {
     public void kill(int pid, int signal) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            if ((int) KILL.invokeExact(st, pid, signal) < 0) {
+            if ((int) Kill.H.invokeExact(st, pid, signal) < 0) {
                 throw new ErrnoException(errno(st), "kill(" + pid + ", " + signal + ")");
             }
         } catch (ErrnoException e) {
@@ -85,7 +127,7 @@ final class FfmLibc implements Libc {
     public int prctl(int option, long arg2) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) PRCTL.invokeExact(st, option, arg2);
+            int r = (int) Prctl.H.invokeExact(st, option, arg2);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "prctl(" + option + ")");
             }
@@ -101,7 +143,7 @@ final class FfmLibc implements Libc {
     public int setsid() throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) SETSID.invokeExact(st);
+            int r = (int) Setsid.H.invokeExact(st);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "setsid");
             }
@@ -119,7 +161,7 @@ final class FfmLibc implements Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment m = a.allocate(JAVA_INT);
             MemorySegment s = a.allocate(JAVA_INT);
-            int r = (int) OPENPTY.invokeExact(st, m, s, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL);
+            int r = (int) Openpty.H.invokeExact(st, m, s, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "openpty");
             }
@@ -136,7 +178,7 @@ final class FfmLibc implements Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment ws = a.allocate(8);
-            if ((int) IOCTL_PTR.invokeExact(st, fd, TIOCGWINSZ, ws) < 0) {
+            if ((int) IoctlPtr.H.invokeExact(st, fd, TIOCGWINSZ, ws) < 0) {
                 throw new ErrnoException(errno(st), "ioctl(TIOCGWINSZ)");
             }
             return new WinSize(Short.toUnsignedInt(ws.get(JAVA_SHORT, 0)), Short.toUnsignedInt(ws.get(JAVA_SHORT, 2)));
@@ -154,7 +196,7 @@ final class FfmLibc implements Libc {
             MemorySegment ws = a.allocate(8);
             ws.set(JAVA_SHORT, 0, (short) size.rows());
             ws.set(JAVA_SHORT, 2, (short) size.cols());
-            if ((int) IOCTL_PTR.invokeExact(st, fd, TIOCSWINSZ, ws) < 0) {
+            if ((int) IoctlPtr.H.invokeExact(st, fd, TIOCSWINSZ, ws) < 0) {
                 throw new ErrnoException(errno(st), "ioctl(TIOCSWINSZ)");
             }
         } catch (ErrnoException e) {
@@ -169,11 +211,11 @@ final class FfmLibc implements Libc {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment t = a.allocate(TERMIOS_SIZE, 8);
-            if ((int) TCGETATTR.invokeExact(st, fd, t) < 0) {
+            if ((int) Tcgetattr.H.invokeExact(st, fd, t) < 0) {
                 throw new ErrnoException(errno(st), "tcgetattr");
             }
-            CFMAKERAW.invokeExact(t);
-            if ((int) TCSETATTR.invokeExact(st, fd, TCSANOW, t) < 0) {
+            Cfmakeraw.H.invokeExact(t);
+            if ((int) Tcsetattr.H.invokeExact(st, fd, TCSANOW, t) < 0) {
                 throw new ErrnoException(errno(st), "tcsetattr");
             }
         } catch (ErrnoException e) {
@@ -186,7 +228,7 @@ final class FfmLibc implements Libc {
     @Override
     public boolean isatty(int fd) {
         try {
-            return (int) ISATTY.invokeExact(fd) == 1;
+            return (int) Isatty.H.invokeExact(fd) == 1;
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -198,7 +240,7 @@ final class FfmLibc implements Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment seg = a.allocate(Math.max(1, len));
             while (true) {
-                long r = (long) READ.invokeExact(st, fd, seg, (long) len);
+                long r = (long) Read.H.invokeExact(st, fd, seg, (long) len);
                 if (r >= 0) {
                     MemorySegment.copy(seg, JAVA_BYTE, 0, buf, off, (int) r);
                     return (int) r;
@@ -223,7 +265,7 @@ final class FfmLibc implements Libc {
             MemorySegment.copy(buf, off, seg, JAVA_BYTE, 0, len);
             long done = 0;
             while (done < len) {
-                long r = (long) WRITE.invokeExact(st, fd, seg.asSlice(done), (long) len - done);
+                long r = (long) Write.H.invokeExact(st, fd, seg.asSlice(done), (long) len - done);
                 if (r >= 0) {
                     done += r;
                     continue;
@@ -244,7 +286,7 @@ final class FfmLibc implements Libc {
     public void close(int fd) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            if ((int) CLOSE.invokeExact(st, fd) < 0) {
+            if ((int) Close.H.invokeExact(st, fd) < 0) {
                 throw new ErrnoException(errno(st), "close(fd " + fd + ")");
             }
         } catch (ErrnoException e) {
@@ -258,7 +300,7 @@ final class FfmLibc implements Libc {
     public int open(String path, int flags) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags, 0);
+            int r = (int) Open.H.invokeExact(st, a.allocateFrom(path), flags, 0);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "open(" + path + ")");
             }
@@ -274,7 +316,7 @@ final class FfmLibc implements Libc {
     public int dup(int fd) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            int r = (int) DUP.invokeExact(st, fd);
+            int r = (int) Dup.H.invokeExact(st, fd);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "dup(fd " + fd + ")");
             }
@@ -294,7 +336,7 @@ final class FfmLibc implements Libc {
             p.set(JAVA_INT, 0, fd);
             p.set(JAVA_SHORT, 4, events);
             while (true) {
-                int r = (int) POLL.invokeExact(st, p, 1L, timeoutMillis);
+                int r = (int) Poll.H.invokeExact(st, p, 1L, timeoutMillis);
                 if (r >= 0) {
                     return r == 0 ? 0 : p.get(JAVA_SHORT, 6);
                 }
@@ -303,6 +345,22 @@ final class FfmLibc implements Libc {
                     throw new ErrnoException(e, "poll(fd " + fd + ")");
                 }
             }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int[] pipe() throws ErrnoException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment fds = a.allocate(JAVA_INT, 2);
+            if ((int) Pipe2.H.invokeExact(st, fds, O_CLOEXEC) < 0) {
+                throw new ErrnoException(errno(st), "pipe2");
+            }
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -378,11 +436,11 @@ final class FfmLibc implements Libc {
                 bits |= 1L << (s - 1);
             }
             set.set(JAVA_LONG, 0, bits);
-            int r = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, set, MemorySegment.NULL);
+            int r = (int) PthreadSigmask.H.invokeExact(SIG_BLOCK, set, MemorySegment.NULL);
             if (r != 0) {
                 throw new ErrnoException(r, "pthread_sigmask"); // returns the error number, no errno
             }
-            int fd = (int) SIGNALFD.invokeExact(st, -1, set, O_CLOEXEC);
+            int fd = (int) Signalfd.H.invokeExact(st, -1, set, O_CLOEXEC);
             if (fd < 0) {
                 throw new ErrnoException(errno(st), "signalfd");
             }
@@ -400,7 +458,7 @@ final class FfmLibc implements Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment info = a.allocate(SIGINFO_SIZE, 8);
             while (true) {
-                long r = (long) READ.invokeExact(st, signalFd, info, (long) SIGINFO_SIZE);
+                long r = (long) Read.H.invokeExact(st, signalFd, info, (long) SIGINFO_SIZE);
                 if (r == SIGINFO_SIZE) {
                     return info.get(JAVA_INT, 0); // ssi_signo
                 }
@@ -422,7 +480,7 @@ final class FfmLibc implements Libc {
     @Override
     public String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) Strerror.H.invokeExact(errno);
             return s.equals(MemorySegment.NULL) ? "errno " + errno : s.reinterpret(1024).getString(0);
         } catch (Throwable t) {
             throw unexpected(t);

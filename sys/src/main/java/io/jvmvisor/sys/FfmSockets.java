@@ -27,19 +27,41 @@ final class FfmSockets {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int SOCKADDR_UN_SIZE = 110;
 
-    private static final MethodHandle SOCKET = find("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), true);
-    private static final MethodHandle SOCKETPAIR = find("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
-    private static final MethodHandle CONNECT = find("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
-    private static final MethodHandle BIND = find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
-    private static final MethodHandle LISTEN = find("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
-    private static final MethodHandle ACCEPT4 = find("accept4",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
-    private static final MethodHandle SENDMSG = find("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
-    private static final MethodHandle RECVMSG = find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
-    private static final MethodHandle GETSOCKOPT = find("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), true);
-    private static final MethodHandle SHUTDOWN = find("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    // Each downcall is bound on its first use (a holder class per handle): binding spins a stub
+    // (~5-10 ms each at CLI start-up, none of it kept by the AOT cache), and a CLI command uses few.
+    private static final class Socket {
+        static final MethodHandle H = find("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), true);
+    }
+    private static final class Socketpair {
+        static final MethodHandle H = find("socketpair",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
+    }
+    private static final class Connect {
+        static final MethodHandle H = find("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Bind {
+        static final MethodHandle H = find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Listen {
+        static final MethodHandle H = find("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    }
+    private static final class Accept4 {
+        static final MethodHandle H = find("accept4",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Sendmsg {
+        static final MethodHandle H = find("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Recvmsg {
+        static final MethodHandle H = find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
+    }
+    private static final class Getsockopt {
+        static final MethodHandle H = find("getsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), true);
+    }
+    private static final class Shutdown {
+        static final MethodHandle H = find("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
+    }
     private static final int SO_PEERCRED = 17;
     private static final int MSG_NOSIGNAL = 0x4000;
     /** Most fds one message carries (SCM_RIGHTS). */
@@ -52,7 +74,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment sv = a.allocate(JAVA_INT, 2);
-            if ((int) SOCKETPAIR.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0, sv) < 0) {
+            if ((int) Socketpair.H.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0, sv) < 0) {
                 throw new ErrnoException(errno(st), "socketpair");
             }
             return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
@@ -87,7 +109,7 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment msg = message(a, fd);
             while (true) {
-                long r = (long) SENDMSG.invokeExact(st, socket, msg, 0);
+                long r = (long) Sendmsg.H.invokeExact(st, socket, msg, 0);
                 if (r >= 0) {
                     return;
                 }
@@ -116,7 +138,7 @@ final class FfmSockets {
     }
 
     private static int unixSocket(MemorySegment st) throws Throwable {
-        int sock = (int) SOCKET.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+        int sock = (int) Socket.H.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
         if (sock < 0) {
             throw new ErrnoException(errno(st), "socket(AF_UNIX)");
         }
@@ -128,8 +150,8 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment addr = sockaddr(a, socketPath, "bind");
             int sock = unixSocket(st);
-            if ((int) BIND.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0
-                    || (int) LISTEN.invokeExact(st, sock, 128) < 0) {
+            if ((int) Bind.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0
+                    || (int) Listen.H.invokeExact(st, sock, 128) < 0) {
                 ErrnoException e = new ErrnoException(errno(st), "bind/listen(" + socketPath + ")");
                 FfmLibc.INSTANCE.close(sock);
                 throw e;
@@ -146,7 +168,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             while (true) {
-                int r = (int) ACCEPT4.invokeExact(st, socket, MemorySegment.NULL, MemorySegment.NULL, 0x80000);
+                int r = (int) Accept4.H.invokeExact(st, socket, MemorySegment.NULL, MemorySegment.NULL, 0x80000);
                 if (r >= 0) {
                     return r;
                 }
@@ -169,7 +191,7 @@ final class FfmSockets {
             MemorySegment addr = sockaddr(a, socketPath, "connect");
             sock = unixSocket(st);
             try {
-                if ((int) CONNECT.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
+                if ((int) Connect.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
                     throw new ErrnoException(errno(st), "connect(" + socketPath + ")");
                 }
                 sendFd(sock, fd);
@@ -187,7 +209,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment msg = message(a, -1);
-            long r = (long) RECVMSG.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
+            long r = (long) Recvmsg.H.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "recvmsg");
             }
@@ -210,7 +232,7 @@ final class FfmSockets {
             MemorySegment cred = a.allocate(12, 4);
             MemorySegment len = a.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 12);
-            if ((int) GETSOCKOPT.invokeExact(st, socket, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
+            if ((int) Getsockopt.H.invokeExact(st, socket, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
                 throw new ErrnoException(errno(st), "getsockopt(SO_PEERCRED)");
             }
             return new Libc.PeerCred(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
@@ -226,7 +248,7 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment addr = sockaddr(a, socketPath, "connect");
             int sock = unixSocket(st);
-            if ((int) CONNECT.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
+            if ((int) Connect.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
                 ErrnoException e = new ErrnoException(errno(st), "connect(" + socketPath + ")");
                 FfmLibc.INSTANCE.close(sock);
                 throw e;
@@ -242,7 +264,7 @@ final class FfmSockets {
     static void shutdown(int socket, int how) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            if ((int) SHUTDOWN.invokeExact(st, socket, how) < 0) {
+            if ((int) Shutdown.H.invokeExact(st, socket, how) < 0) {
                 throw new ErrnoException(errno(st), "shutdown(fd " + socket + ")");
             }
         } catch (ErrnoException e) {
@@ -290,7 +312,7 @@ final class FfmSockets {
             boolean first = true;
             while (done < data.length) {
                 MemorySegment msg = messageOf(a, buf.asSlice(done), first ? fds : null, first ? fds.length : 0);
-                long r = (long) SENDMSG.invokeExact(st, socket, msg, MSG_NOSIGNAL);
+                long r = (long) Sendmsg.H.invokeExact(st, socket, msg, MSG_NOSIGNAL);
                 if (r < 0) {
                     int e = errno(st);
                     if (e == ErrnoException.EINTR) {
@@ -315,7 +337,7 @@ final class FfmSockets {
             MemorySegment msg = messageOf(a, data, null, MAX_FDS);
             long r;
             while (true) {
-                r = (long) RECVMSG.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
+                r = (long) Recvmsg.H.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
                 if (r >= 0) {
                     break;
                 }

@@ -84,6 +84,9 @@ public interface Libc {
     /** {@code int poll(struct pollfd *fds, nfds_t n, int timeout)} on one fd; returns revents (0 on timeout). */
     short poll(int fd, short events, int timeoutMillis) throws ErrnoException;
 
+    /** {@code int pipe2(int fds[2], O_CLOEXEC)}: {read end, write end}. */
+    int[] pipe() throws ErrnoException;
+
     /** {@code int socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0, int sv[2])} */
     int[] socketpair() throws ErrnoException;
 

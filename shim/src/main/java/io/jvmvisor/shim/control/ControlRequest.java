@@ -25,12 +25,16 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param hostPath    mount: the host file or directory to add
  * @param containerPath mount/umount: the destination inside the container
  * @param readonly    mount: read-only
+ * @param standIn     exec: the caller is {@code exec --detach}; the last two descriptors that came with the
+ *                    request are the write end of a pipe on which the shim writes the process's exit status
+ *                    (one line) and the read end of one on which signal numbers for it arrive (one a line),
+ *                    the other ends held by the process's stand-in on the host; the caller exits once started
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ControlRequest(String op, Integer signal, Boolean all, Boolean force, String execId,
                              JsonNode process, Long stdioPid, String consoleSocket,
                              Integer rows, Integer cols, JsonNode resources, Boolean hold,
-                             String hostPath, String containerPath, Boolean readonly) {
+                             String hostPath, String containerPath, Boolean readonly, Boolean standIn) {
 
     /** The operations, with their names on the wire. */
     public enum Op {
@@ -55,47 +59,53 @@ public record ControlRequest(String op, Integer signal, Boolean all, Boolean for
     }
 
     public static ControlRequest of(Op op) {
-        return new ControlRequest(op.wire, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ControlRequest(op.wire, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** wait-created, holding the container until the caller commits (see {@code hold}). */
     public static ControlRequest waitCreatedHeld() {
-        return new ControlRequest(Op.WAIT_CREATED.wire, null, null, null, null, null, null, null, null, null, null, true, null, null, null);
+        return new ControlRequest(Op.WAIT_CREATED.wire, null, null, null, null, null, null, null, null, null, null, true, null, null, null, null);
     }
 
     public static ControlRequest kill(int signal, boolean all) {
-        return new ControlRequest(Op.KILL.wire, signal, all, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ControlRequest(Op.KILL.wire, signal, all, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** A signal to one exec'd process (what a foreground exec forwards). */
     public static ControlRequest kill(String execId, int signal) {
-        return new ControlRequest(Op.KILL.wire, signal, false, null, execId, null, null, null, null, null, null, null, null, null, null);
+        return new ControlRequest(Op.KILL.wire, signal, false, null, execId, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public static ControlRequest delete(boolean force) {
-        return new ControlRequest(Op.DELETE.wire, null, null, force, null, null, null, null, null, null, null, null, null, null, null);
+        return new ControlRequest(Op.DELETE.wire, null, null, force, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public static ControlRequest exec(String execId, JsonNode process, long stdioPid, String consoleSocket) {
         return new ControlRequest(Op.EXEC.wire, null, null, null, execId, process, stdioPid, consoleSocket,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
+    }
+
+    /** exec for {@code exec --detach}: see {@code standIn}. */
+    public static ControlRequest execForStandIn(String execId, JsonNode process, long stdioPid, String consoleSocket) {
+        return new ControlRequest(Op.EXEC.wire, null, null, null, execId, process, stdioPid, consoleSocket,
+                null, null, null, null, null, null, null, true);
     }
 
     public static ControlRequest resize(String execId, int rows, int cols) {
-        return new ControlRequest(Op.RESIZE.wire, null, null, null, execId, null, null, null, rows, cols, null, null, null, null, null);
+        return new ControlRequest(Op.RESIZE.wire, null, null, null, execId, null, null, null, rows, cols, null, null, null, null, null, null);
     }
 
     public static ControlRequest mount(String hostPath, String containerPath, boolean readonly) {
         return new ControlRequest(Op.MOUNT.wire, null, null, null, null, null, null, null, null, null, null, null,
-                hostPath, containerPath, readonly);
+                hostPath, containerPath, readonly, null);
     }
 
     public static ControlRequest umount(String containerPath) {
         return new ControlRequest(Op.UMOUNT.wire, null, null, null, null, null, null, null, null, null, null, null,
-                null, containerPath, null);
+                null, containerPath, null, null);
     }
 
     public static ControlRequest update(JsonNode resources) {
-        return new ControlRequest(Op.UPDATE.wire, null, null, null, null, null, null, null, null, null, resources, null, null, null, null);
+        return new ControlRequest(Op.UPDATE.wire, null, null, null, null, null, null, null, null, null, resources, null, null, null, null, null);
     }
 }
