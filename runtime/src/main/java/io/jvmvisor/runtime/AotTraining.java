@@ -37,6 +37,11 @@ public final class AotTraining {
      * every request with "running", so the CLI's live-state path is trained too.
      */
     private static Thread fakeShim(Path socket) throws IOException {
+        return fakeShim(socket, "running");
+    }
+
+    /** As {@link #fakeShim(Path)}, reporting {@code status}. */
+    private static Thread fakeShim(Path socket, String status) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         return Thread.ofPlatform().daemon().start(() -> {
@@ -46,7 +51,7 @@ public final class AotTraining {
                         BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(c),
                                 StandardCharsets.UTF_8));
                         in.readLine();
-                        c.write(ByteBuffer.wrap("{\"ok\":true,\"status\":\"running\"}\n".getBytes(StandardCharsets.UTF_8)));
+                        c.write(ByteBuffer.wrap(("{\"ok\":true,\"status\":\"" + status + "\"}\n").getBytes(StandardCharsets.UTF_8)));
                     }
                 }
             } catch (IOException e) {
@@ -55,7 +60,70 @@ public final class AotTraining {
         });
     }
 
+    /**
+     * The training run of the lean cache ({@code jvmvisor-ops.aot}, bin/jvmvisor picks it for these
+     * commands): only what docker and containerd call on an existing container, as they call it
+     * (--log in JSON), so that these commands' JVM preloads a quarter of the classes the full cache
+     * holds (every cached class is loaded at start-up).
+     */
+    static void operations() throws IOException, StoreException {
+        Path tmp = Files.createTempDirectory("jvmvisor-aot");
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        System.setOut(quiet);
+        System.setErr(quiet);
+        try {
+            String root = tmp.resolve("root").toString();
+            String log = tmp.resolve("log.json").toString();
+            Path bundle = Files.createDirectories(tmp.resolve("bundle"));
+            StateStore store = new StateStore(Path.of(root));
+            long self = ProcessHandle.current().pid();
+            Path live = store.create(new ContainerRecord("live", bundle.toString(), bundle.resolve("rootfs").toString(),
+                    "2026-01-01T00:00:00Z", "root", Map.of("a", "b"), self, ProcStat.startTime(self)));
+            Path fresh = store.create(new ContainerRecord("fresh", bundle.toString(), bundle.resolve("rootfs").toString(),
+                    "2026-01-01T00:00:00Z", "root", Map.of(), self, ProcStat.startTime(self)));
+            store.writeHooks("fresh", io.jvmvisor.oci.Hooks.NONE);
+            Thread liveShim = fakeShim(live.resolve(ControlClient.SOCKET_NAME), "running");
+            Thread freshShim = fakeShim(fresh.resolve(ControlClient.SOCKET_NAME), "created");
+            Class.forName("io.jvmvisor.sys.ProcessExit", false, AotTraining.class.getClassLoader());
+            for (int i = 0; i < 3; i++) {
+                String stopped = "stopped" + i;
+                store.create(new ContainerRecord(stopped, bundle.toString(), bundle.resolve("rootfs").toString(),
+                        "2026-01-01T00:00:00Z", "root", Map.of(), Integer.MAX_VALUE, 1));
+                store.writeHooks(stopped, io.jvmvisor.oci.Hooks.NONE);
+                Files.writeString(store.dir(stopped).resolve(StateStore.EXIT_FILE), "{\"exitStatus\":137,\"signal\":9}");
+                for (String[] a : new String[][] {{"state", "live"}, {"state", stopped}, {"start", "fresh"},
+                        {"kill", "live", "KILL"}, {"kill", "live"}, {"kill", "--all", "live", "9"},
+                        {"state", "missing"}, {"start", "missing"}, {"kill", stopped, "KILL"}, {"delete", "missing"},
+                        {"delete", "--force", "missing"}, {"delete", stopped}}) {
+                    String[] globals = {"--root", root, "--log", log, "--log-format", "json"};
+                    String[] argv = java.util.Arrays.copyOf(globals, globals.length + a.length);
+                    System.arraycopy(a, 0, argv, globals.length, a.length);
+                    Main.run(argv);
+                }
+            }
+            Main.run("version");
+            liveShim.interrupt();
+            freshShim.interrupt();
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+            try (Stream<Path> walk = Files.walk(tmp)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
     public static void main(String[] args) throws IOException, StoreException {
+        if (args.length > 0 && args[0].equals("--ops")) {
+            operations();
+            return;
+        }
         Path tmp = Files.createTempDirectory("jvmvisor-aot");
         PrintStream out = System.out;
         PrintStream err = System.err;

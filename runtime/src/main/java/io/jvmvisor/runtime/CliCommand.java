@@ -16,6 +16,15 @@ interface CliCommand {
     /** The command's flags. */
     Options options();
 
+    /**
+     * True if the command may end while a thread of its own sits in a blocking native call (a
+     * child's reaper in waitpid, a relay in read): the CLI then exits through {@code _exit(2)}
+     * ({@code Runtime.halt} would wait up to 300 ms for that thread), at the price of binding it.
+     */
+    default boolean leavesBlockedThreads() {
+        return true;
+    }
+
     /** Runs the command; returns the exit code. */
     int call(Global global, Options.Parsed parsed) throws CliException;
 }

@@ -29,6 +29,11 @@ final class DeleteCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         g.containers().delete(p.args().getFirst(), p.flag("force"));
         return 0;

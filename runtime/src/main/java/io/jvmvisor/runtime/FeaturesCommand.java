@@ -46,6 +46,11 @@ final class FeaturesCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) {
         System.out.println(Json.pretty(features(), 4));
         return 0;

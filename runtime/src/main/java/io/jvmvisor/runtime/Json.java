@@ -1,21 +1,17 @@
 package io.jvmvisor.runtime;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.jvmvisor.runtime.state.RecordJson;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
+import io.jvmvisor.shim.control.FlatJson;
 import java.util.List;
 
 /**
  * JSON output in the shapes runc prints (Go's {@code json.MarshalIndent}:
- * {@code "key": value}). {@code state} and {@code list} write with the
- * streaming API; the ObjectMapper (costly to build) only serves the rarer commands.
+ * {@code "key": value}). {@code state} and {@code list} write by hand ({@link FlatJson});
+ * the ObjectMapper (costly to build) only serves the rarer commands.
  */
 public final class Json {
     private Json() {
@@ -68,44 +64,34 @@ public final class Json {
 
     /** {@code state}'s output: the view indented by two spaces, as runc prints it. */
     static String state(ContainerView v) {
-        StringWriter w = new StringWriter();
-        try (JsonGenerator g = RecordJson.FACTORY.createGenerator(w)) {
-            g.setPrettyPrinter(printer("  "));
-            view(g, v);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return w.toString();
+        return view(new FlatJson.Writer("  "), v);
     }
 
     /** {@code list --format json}'s output: compact, one line. */
     static String list(List<ContainerView> views) {
-        StringWriter w = new StringWriter();
-        try (JsonGenerator g = RecordJson.FACTORY.createGenerator(w)) {
-            g.writeStartArray();
-            for (ContainerView v : views) {
-                view(g, v);
+        StringBuilder sb = new StringBuilder("[");
+        for (ContainerView v : views) {
+            if (sb.length() > 1) {
+                sb.append(',');
             }
-            g.writeEndArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            sb.append(view(new FlatJson.Writer(), v));
         }
-        return w.toString();
+        return sb.append(']').toString();
     }
 
-    private static void view(JsonGenerator g, ContainerView v) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("ociVersion", v.ociVersion());
-        g.writeStringField("id", v.id());
-        g.writeNumberField("pid", v.pid());
-        g.writeStringField("status", v.status());
-        g.writeStringField("bundle", v.bundle());
-        g.writeStringField("rootfs", v.rootfs());
-        g.writeStringField("created", v.created());
-        g.writeStringField("owner", v.owner());
+    /** One view, written by hand: state and list must not pay for Jackson (see {@link FlatJson}). */
+    private static String view(FlatJson.Writer w, ContainerView v) {
+        w.fieldOrNull("ociVersion", v.ociVersion())
+                .fieldOrNull("id", v.id())
+                .field("pid", v.pid())
+                .fieldOrNull("status", v.status())
+                .fieldOrNull("bundle", v.bundle())
+                .fieldOrNull("rootfs", v.rootfs())
+                .fieldOrNull("created", v.created())
+                .fieldOrNull("owner", v.owner());
         if (v.annotations() != null && !v.annotations().isEmpty()) {
-            RecordJson.writeMap(g, "annotations", v.annotations());
+            w.field("annotations", v.annotations());
         }
-        g.writeEndObject();
+        return w.end();
     }
 }

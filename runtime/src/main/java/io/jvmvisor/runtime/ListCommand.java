@@ -34,6 +34,11 @@ final class ListCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         String format = p.value("format");
         boolean quiet = p.flag("quiet");

@@ -37,12 +37,19 @@ public final class Main {
     private Main() {
     }
 
+    /** Whether the command run may leave a thread in a blocking native call ({@link CliCommand#leavesBlockedThreads}). */
+    private static boolean blockedThreads;
+
     public static void main(String[] args) {
         int code = run(args);
-        // _exit(2), not System.exit or halt: those log through System.Logger (~20 ms) and wait up to
-        // 300 ms for threads in blocking native calls (create's reaper of the shim); the CLI
-        // registers no shutdown hooks, and every command has written its state and output by now
-        io.jvmvisor.sys.ProcessExit.now(code);
+        // not System.exit (it logs through System.Logger, ~20 ms); the CLI registers no shutdown hooks,
+        // and every command has written its state and output by now. _exit(2) where a thread may sit
+        // in a blocking native call (create's reaper of the shim: halt would wait 300 ms for it),
+        // Runtime.halt elsewhere (binding _exit costs a fresh JVM 25-60 ms)
+        if (blockedThreads) {
+            io.jvmvisor.sys.ProcessExit.now(code);
+        }
+        io.jvmvisor.sys.ProcessExit.halt(code);
     }
 
     /** Runs the CLI and returns its exit code (for tests and the AOT training run). */
@@ -71,6 +78,7 @@ public final class Main {
             return 1;
         }
         CliCommand command = factory.get();
+        blockedThreads = command.leavesBlockedThreads();
         Options options = command.options().flag("show help", "help", "h");
         try {
             Options.Parsed parsed = options.parse(rest.toArray(String[]::new), 1, true);

@@ -31,6 +31,11 @@ final class MountCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         g.containers().mount(p.args().get(0), p.args().get(1), p.args().get(2), p.flag("ro"));
         return 0;

@@ -28,6 +28,11 @@ final class PauseCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         g.containers().pause(p.args().getFirst(), true);
         return 0;

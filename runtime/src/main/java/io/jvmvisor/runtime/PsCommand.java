@@ -44,6 +44,11 @@ final class PsCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         String id = p.args().getFirst();
         Containers.Found f = g.containers().find(id);

@@ -36,6 +36,11 @@ final class SpecCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         Path bundle = Path.of(p.value("bundle"));
         if (p.flag("rootless")) {

@@ -28,6 +28,11 @@ final class StartCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         g.containers().start(p.args().getFirst());
         return 0;

@@ -28,6 +28,11 @@ final class StateCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         Containers c = g.containers();
         System.out.println(Json.state(c.view(c.find(p.args().getFirst()))));

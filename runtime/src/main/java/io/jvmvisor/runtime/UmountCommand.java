@@ -28,6 +28,11 @@ final class UmountCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         g.containers().umount(p.args().get(0), p.args().get(1));
         return 0;

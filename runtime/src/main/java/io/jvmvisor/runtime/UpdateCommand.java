@@ -60,6 +60,11 @@ final class UpdateCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) throws CliException {
         String id = p.args().getFirst();
         ObjectNode resources = resources(p, System.in);

@@ -38,6 +38,11 @@ final class VersionCommand implements CliCommand {
     }
 
     @Override
+    public boolean leavesBlockedThreads() {
+        return false;
+    }
+
+    @Override
     public int call(Global g, Options.Parsed p) {
         print();
         return 0;

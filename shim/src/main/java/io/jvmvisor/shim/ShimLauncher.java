@@ -82,7 +82,7 @@ public final class ShimLauncher {
         return home.resolve("runtime/target/shim.aot");
     }
 
-    /** The command line of the shim: {@code setsid java <lean flags> -cp <this JVM's classpath> ShimMain ...}. */
+    /** The command line of the shim: {@code setsid java <lean flags> -cp <the shim's classpath> ShimMain ...}. */
     public static List<String> command(Options o) {
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
         String java = ProcessHandle.current().info().command()
@@ -99,7 +99,7 @@ public final class ShimLauncher {
             cmd.add("-XX:AOTCache=" + aot);
         }
         cmd.add("-Djvmvisor.home=" + home);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ShimMain.class.getName(),
+        cmd.addAll(List.of("-cp", classpath(), ShimMain.class.getName(),
                 "--id", o.id(), "--bundle", o.bundle().toAbsolutePath().toString(),
                 "--state-dir", o.stateDir().toAbsolutePath().toString()));
         if (o.consoleSocket() != null) {
@@ -113,6 +113,16 @@ public final class ShimLauncher {
             cmd.add("--debug");
         }
         return cmd;
+    }
+
+    /**
+     * The shim's classpath: {@code jvmvisor.shim.classpath} where the launcher sets it (bin/jvmvisor:
+     * the CLI runs on a lean classpath of its own, the shim needs gRPC and netty too), else this
+     * JVM's (tests).
+     */
+    static String classpath() {
+        String cp = System.getProperty("jvmvisor.shim.classpath");
+        return cp == null || cp.isEmpty() ? System.getProperty("java.class.path") : cp;
     }
 
     /**

@@ -6,22 +6,26 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.invoke.MethodHandle;
 
 /**
- * Ends this process at once through {@code _exit(2)}. HotSpot's own exit ({@code System.exit},
- * {@code Runtime.halt}) waits up to 300 ms for threads that sit in a blocking native call (a
- * process reaper in {@code waitpid}, a socket read); {@code _exit} does not. No shutdown hook
- * runs and nothing buffered is written: the caller flushes its output and writes its state first.
+ * Ends this process at once. HotSpot's own exit ({@code System.exit}, {@code Runtime.halt}) waits
+ * up to 300 ms for threads that sit in a blocking native call (a process reaper in
+ * {@code waitpid}, a socket read): {@link #now} goes through {@code _exit(2)}, which does not. But
+ * binding that downcall costs a fresh JVM 25-60 ms (FFM spins its stub classes; the AOT cache
+ * keeps none): a process that knows it has no such thread ends through {@link #halt}. Neither
+ * runs shutdown hooks nor writes anything buffered but System.out and System.err.
  */
 @SuppressWarnings("restricted") // native access is meant to happen in this package
 public final class ProcessExit {
-    /** {@code void _exit(int status)}, bound when this class is first used ({@link #prepare}). */
-    private static final MethodHandle EXIT = Downcalls.find("_exit", FunctionDescriptor.ofVoid(JAVA_INT), false);
-
     private ProcessExit() {
     }
 
-    /** Binds the downcall ahead of the exit (call it early, off the exit path). */
+    /** {@code void _exit(int status)}, bound on first use ({@link #prepare}). */
+    private static final class Exit {
+        static final MethodHandle EXIT = Downcalls.find("_exit", FunctionDescriptor.ofVoid(JAVA_INT), false);
+    }
+
+    /** Binds the downcall ahead of the exit (call it early, off the exit path, e.g. on a thread of its own). */
     public static void prepare() {
-        // class initialization does the work
+        Exit.EXIT.type(); // class initialization does the work
     }
 
     /** Flushes System.out and System.err, then {@code _exit(status & 0xff)}; never returns. */
@@ -29,10 +33,21 @@ public final class ProcessExit {
         System.out.flush();
         System.err.flush();
         try {
-            EXIT.invokeExact(status & 0xff);
+            Exit.EXIT.invokeExact(status & 0xff);
         } catch (Throwable t) {
             Runtime.getRuntime().halt(status);
         }
         throw new AssertionError("_exit returned");
+    }
+
+    /**
+     * Flushes System.out and System.err, then {@code Runtime.halt(status)}: for a process none of
+     * whose threads sits in a blocking native call (else the JVM waits up to 300 ms); never returns.
+     */
+    public static void halt(int status) {
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(status);
+        throw new AssertionError("halt returned");
     }
 }

@@ -25,6 +25,25 @@ class ProcessExitTest {
         ProcessExit.now(7);
     }
 
+    /** The child of the halt test: prints without a newline and halts with 5. */
+    public static final class Halts {
+        public static void main(String[] args) {
+            System.out.print("halted");
+            System.err.print("err-halted");
+            ProcessExit.halt(5);
+        }
+    }
+
+    @Test
+    void haltExitsWithTheStatusAndFlushedOutput() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Halts.class.getName()).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child did not exit");
+        assertEquals("halted", new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertEquals("err-halted", new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+        assertEquals(5, p.exitValue());
+    }
+
     @Test
     void exitsWithTheStatusAndFlushedOutputWhileAThreadIsInANativeCall() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -1,11 +1,13 @@
 package io.jvmvisor.runtime.state;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.jvmvisor.oci.Hooks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,13 +17,21 @@ import java.util.List;
  * API: those commands then neither parse config.json again nor build an ObjectMapper.
  */
 public final class HooksJson {
-    private HooksJson() {
+    /** Shared factory (thread-safe), built on first use: a container without post hooks needs none. */
+    private static final class Factory {
+        static final JsonFactory INSTANCE = new JsonFactory();
+    }
+
+        private HooksJson() {
     }
 
     /** {@code {"poststart": [...], "poststop": [...]}}, each list only when not empty ({@code {}} for none). */
     public static byte[] write(Hooks hooks) throws IOException {
+        if (Hooks.orEmpty(hooks.poststart()).isEmpty() && Hooks.orEmpty(hooks.poststop()).isEmpty()) {
+            return "{}".getBytes(StandardCharsets.UTF_8); // the common case, without a generator
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = RecordJson.FACTORY.createGenerator(out)) {
+        try (JsonGenerator g = Factory.INSTANCE.createGenerator(out)) {
             g.writeStartObject();
             writeList(g, "poststart", Hooks.orEmpty(hooks.poststart()));
             writeList(g, "poststop", Hooks.orEmpty(hooks.poststop()));
@@ -32,9 +42,12 @@ public final class HooksJson {
 
     /** The hooks of {@link #write}'s output (other hook kinds are never kept). */
     public static Hooks read(byte[] json) throws IOException {
+        if (new String(json, StandardCharsets.UTF_8).strip().equals("{}")) {
+            return Hooks.NONE; // what create writes for a container without post hooks: no parser needed
+        }
         List<Hooks.Hook> poststart = null;
         List<Hooks.Hook> poststop = null;
-        try (JsonParser p = RecordJson.FACTORY.createParser(json)) {
+        try (JsonParser p = Factory.INSTANCE.createParser(json)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();

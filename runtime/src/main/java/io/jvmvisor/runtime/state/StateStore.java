@@ -15,7 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -38,8 +37,6 @@ public final class StateStore {
     public static final String HOOKS_FILE = "hooks.json";
     private static final String LOCK_FILE = ".lock";
     private static final java.util.concurrent.atomic.AtomicInteger TMP_SEQ = new java.util.concurrent.atomic.AtomicInteger();
-    /** runc's rule for container IDs. */
-    private static final Pattern ID = Pattern.compile("^[\\w+\\-.]+$");
 
     private final Path root;
 
@@ -56,12 +53,25 @@ public final class StateStore {
         return root.resolve(id);
     }
 
+    /** runc's rule for container IDs, {@code ^[\w+\-.]+$}, without a regex (its classes cost every CLI run). */
+    private static boolean idChars(String id) {
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || c == '_' || c == '+' || c == '-' || c == '.';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Checks an ID as runc does: letters, digits, {@code _ + - .}, not "." or "..". */
     public static void checkId(String id) throws StoreException {
         if (id == null || id.isEmpty()) {
             throw new StoreException(StoreException.Kind.INVALID_ID, "container id cannot be empty");
         }
-        if (!ID.matcher(id).matches() || id.equals(".") || id.equals("..")) {
+        if (!idChars(id) || id.equals(".") || id.equals("..")) {
             throw new StoreException(StoreException.Kind.INVALID_ID, "invalid id format: " + id);
         }
     }
@@ -180,7 +190,7 @@ public final class StateStore {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, Files::isDirectory)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (ID.matcher(name).matches() && !name.startsWith(".")) {
+                if (!name.isEmpty() && idChars(name) && !name.startsWith(".")) {
                     ids.add(name);
                 }
             }

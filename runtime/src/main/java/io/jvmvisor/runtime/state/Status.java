@@ -58,44 +58,39 @@ public sealed interface Status permits Status.Creating, Status.Created, Status.R
         };
     }
 
+    // The checks use instanceof, not a pattern switch: a type switch is linked at run time by
+    // SwitchBootstraps, which spins a class (the classfile API, ~100 classes) in every CLI run.
+
     /** Checks that {@code start} is allowed. */
     default void checkStart() throws IllegalTransitionException {
-        switch (this) {
-            case Created c -> { }
-            case Stopped s -> throw new IllegalTransitionException(this, "running", "cannot start a container that has stopped");
-            case Running r -> throw new IllegalTransitionException(this, "running", "cannot start an already running container");
-            case Paused p -> throw new IllegalTransitionException(this, "running", "cannot start a paused container, resume it instead");
-            case Creating c -> throw new IllegalTransitionException(this, "running", "cannot start a container that is still being created");
+        if (this instanceof Created) {
+            return;
         }
+        String why;
+        if (this instanceof Stopped) {
+            why = "cannot start a container that has stopped";
+        } else if (this instanceof Running) {
+            why = "cannot start an already running container";
+        } else if (this instanceof Paused) {
+            why = "cannot start a paused container, resume it instead";
+        } else {
+            why = "cannot start a container that is still being created";
+        }
+        throw new IllegalTransitionException(this, "running", why);
     }
 
     /** Checks that a signal may be sent. */
     default void checkKill() throws IllegalTransitionException {
-        switch (this) {
-            case Created c -> { }
-            case Running r -> { }
-            case Paused p -> { }
-            case Stopped s -> throw new IllegalTransitionException(this, "stopped", "container not running");
-            case Creating c -> throw new IllegalTransitionException(this, "stopped", "container not running");
+        if (this instanceof Stopped || this instanceof Creating) {
+            throw new IllegalTransitionException(this, "stopped", "container not running");
         }
     }
 
     /** Checks that {@code delete} is allowed (created containers are destroyed without force, as runc does). */
     default void checkDelete(String id, boolean force) throws IllegalTransitionException {
-        switch (this) {
-            case Stopped s -> { }
-            case Created c -> { }
-            case Creating c -> { }
-            case Running r -> {
-                if (!force) {
-                    throw new IllegalTransitionException(this, "deleted", "cannot delete container " + id + " that is not stopped: running");
-                }
-            }
-            case Paused p -> {
-                if (!force) {
-                    throw new IllegalTransitionException(this, "deleted", "cannot delete container " + id + " that is not stopped: paused");
-                }
-            }
+        if (!force && (this instanceof Running || this instanceof Paused)) {
+            throw new IllegalTransitionException(this, "deleted",
+                    "cannot delete container " + id + " that is not stopped: " + wire());
         }
     }
 

@@ -98,7 +98,7 @@ public final class ControlClient implements AutoCloseable {
         if (line == null) {
             throw new IOException("the shim closed the control connection without an answer");
         }
-        return ControlCodec.read(line, ControlResponse.class);
+        return ControlCodec.readResponse(line);
     }
 
     /** One request, one answer, connection closed. */
