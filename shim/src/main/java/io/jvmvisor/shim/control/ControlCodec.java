@@ -24,7 +24,10 @@ final class ControlCodec {
         static final ObjectMapper MAPPER = new ObjectMapper();
     }
 
-    /** One JSON object (no newline) for a request, members in the record's order. */
+    /**
+     * One JSON object (no newline) for a request, members in the record's order (a component added
+     * to {@link ControlRequest} is added here too: ControlCodecTest sets every one and compares).
+     */
     static byte[] write(ControlRequest r) throws IOException {
         String json = new FlatJson.Writer()
                 .field("op", r.op())
@@ -42,6 +45,7 @@ final class ControlCodec {
                 .field("hostPath", r.hostPath())
                 .field("containerPath", r.containerPath())
                 .field("readonly", r.readonly())
+                .field("standIn", r.standIn())
                 .end();
         return json.getBytes(StandardCharsets.UTF_8);
     }
