@@ -25,6 +25,8 @@ import java.time.Instant;
  * write the pid file. A failure undoes every step: nothing is left behind.
  */
 public final class ContainerCreator {
+    /** How long a shim whose create failed gets to undo its steps and exit before it is killed. */
+    private static final long SHIM_CLEANUP_SECONDS = 10;
     /** How long the shim may take to boot the VM and create the container (TCG is slow). */
     private static final Duration CREATE_TIMEOUT =
             Duration.ofSeconds(Long.getLong("jvmvisor.createTimeoutSeconds", 120));
@@ -95,7 +97,17 @@ public final class ContainerCreator {
             });
             // the shim is named at once: should this CLI die from here on, state and delete find it
             store.write(rec.withShim(shim.pid(), ProcStat.startTime(shim.pid())));
-            ShimLauncher.Held held = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT, true);
+            ShimLauncher.Held held;
+            try {
+                held = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT, true);
+            } catch (ShimLauncher.ShimException e) {
+                // the shim said why and now undoes its own steps (VM, taps, host cgroup): a SIGKILL
+                // from the undo below would cut that short and leave them behind
+                if (!shim.waitFor(SHIM_CLEANUP_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
+                    log.debug("the shim of " + o.id() + " did not exit " + SHIM_CLEANUP_SECONDS + " s after its create failed");
+                }
+                throw e;
+            }
             undo.push("the shim's hold", held::close);
             long pid = held.pid();
             rec = rec.withShim(pid, ProcStat.startTime(pid));

@@ -13,6 +13,7 @@ import io.jvmvisor.runtime.state.ProcStat;
 import io.jvmvisor.runtime.state.StateStore;
 import io.jvmvisor.runtime.state.Status;
 import io.jvmvisor.runtime.state.StoreException;
+import io.jvmvisor.shim.CgroupRecord;
 import io.jvmvisor.shim.control.ControlClient;
 import io.jvmvisor.shim.control.ControlRequest;
 import io.jvmvisor.shim.control.ControlResponse;
@@ -240,6 +241,7 @@ public final class Containers {
             throw new CliException(e.getMessage());
         }
         stopShim(id, rec);
+        CgroupRecord.removeLeftovers(store.dir(id)); // a shim killed before it removed them
         if (!(status instanceof Status.Creating)) {
             Hooks hooks = postHooks(rec);
             if (!Hooks.orEmpty(hooks.poststop()).isEmpty()) {

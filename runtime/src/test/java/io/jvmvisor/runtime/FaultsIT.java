@@ -81,6 +81,52 @@ class FaultsIT {
         deleteAndCheck(cli, id);
     }
 
+    /** The container's cgroup in every hierarchy that has it (v1) or the unified one (v2). */
+    private static List<Path> cgroupDirs(String rel) throws Exception {
+        Path root = Path.of("/sys/fs/cgroup");
+        if (Files.exists(root.resolve("cgroup.controllers"))) {
+            return List.of(root.resolve(rel));
+        }
+        try (var hierarchies = Files.list(root)) {
+            return hierarchies.filter(h -> Files.isDirectory(h, LinkOption.NOFOLLOW_LINKS)).map(h -> h.resolve(rel)).toList();
+        }
+    }
+
+    @Test
+    void aFailedCreateAndAKilledShimLeaveNoHostCgroup() throws Exception {
+        Assumptions.assumeTrue(Files.isWritable(Path.of("/sys/fs/cgroup/memory")) || Files.isWritable(Path.of("/sys/fs/cgroup")),
+                "skipped: cgroups are not writable here");
+        String rel = "jvmvisor-it/faults" + ProcessHandle.current().pid();
+        // the shim joins the cgroup, then finds the kernel missing: it answers, and must get to undo its steps
+        Path bad = TestBundles.create("sleep", work.resolve("badkernel"), c -> {
+            c.withObjectProperty("linux").put("cgroupsPath", "/" + rel + "/bad");
+            c.withObjectProperty("annotations").put("io.jvmvisor.kernel", work.resolve("no-such-vmlinux").toString());
+        });
+        CliFixture.Result r = cli.run("create", "-b", bad.toString(), CliFixture.id("badkernel"));
+        assertEquals(1, r.code(), r.out() + r.err());
+        for (Path d : cgroupDirs(rel + "/bad")) {
+            assertFalse(Files.exists(d), d + " left by a failed create");
+        }
+        // SIGKILL leaves the shim no chance: delete removes what it listed
+        Path ok = TestBundles.create("sleep", work.resolve("cgsleep"), c -> c.withObjectProperty("linux").put("cgroupsPath", "/" + rel + "/ok"));
+        String id = CliFixture.id("cgkill");
+        CliFixture.Result run = cli.run("run", "-d", "-b", ok.toString(), id);
+        assertEquals(0, run.code(), run.err());
+        cli.awaitStatus(id, "running", 60);
+        List<Path> dirs = cgroupDirs(rel + "/ok").stream().filter(Files::exists).toList();
+        assertFalse(dirs.isEmpty(), "the shim made its cgroup");
+        long shim = Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong();
+        ProcessHandle.of(shim).orElseThrow().destroyForcibly();
+        awaitGone(shim);
+        long vmm = Long.parseLong(Files.readString(cli.root.resolve(id).resolve("vmm.pid")).trim());
+        awaitGone(vmm);
+        assertTrue(dirs.stream().allMatch(Files::exists), "a killed shim removes nothing itself");
+        deleteAndCheck(cli, id);
+        for (Path d : cgroupDirs(rel)) {
+            assertFalse(Files.exists(d), d + " left after delete of a container whose shim was killed");
+        }
+    }
+
     @Test
     void qemuKilled() throws Exception {
         String id = CliFixture.id("qemukill");

@@ -43,8 +43,12 @@ final class HostCgroup implements AutoCloseable {
     /** How many path components cgroupsPath has below each hierarchy's root. */
     private final int depth;
 
-    private HostCgroup(boolean v2, Map<String, Path> dirs, List<Path> created, int depth) {
+    /** Where the created directories are recorded ({@link CgroupRecord}); null: nowhere. */
+    private final Path stateDir;
+
+    private HostCgroup(boolean v2, Map<String, Path> dirs, List<Path> created, int depth, Path stateDir) {
         this.depth = depth;
+        this.stateDir = stateDir;
         this.v2 = v2;
         this.dirs = dirs;
         this.created = created;
@@ -69,8 +73,11 @@ final class HostCgroup implements AutoCloseable {
         return rel;
     }
 
-    /** Creates the cgroup, moves this process in and applies {@code resources} (may be null). */
-    static HostCgroup join(String cgroupsPath, Linux.Resources resources) throws IOException {
+    /**
+     * Creates the cgroup, moves this process in and applies {@code resources} (may be null); the
+     * directories it creates are listed in {@code stateDir} (null: not listed) until {@link #close()}.
+     */
+    static HostCgroup join(String cgroupsPath, Linux.Resources resources, Path stateDir) throws IOException {
         String rel = relative(cgroupsPath);
         boolean v2 = unified();
         Map<String, Path> dirs = new LinkedHashMap<>();
@@ -85,7 +92,7 @@ final class HostCgroup implements AutoCloseable {
                 }
             }
         }
-        HostCgroup cg = new HostCgroup(v2, dirs, created, Path.of(rel).getNameCount());
+        HostCgroup cg = new HostCgroup(v2, dirs, created, Path.of(rel).getNameCount(), stateDir);
         try {
             for (var e : dirs.entrySet()) {
                 cg.make(e.getKey(), e.getValue());
@@ -113,6 +120,9 @@ final class HostCgroup implements AutoCloseable {
             }
             Files.createDirectory(p);
             created.add(p);
+            if (stateDir != null) {
+                CgroupRecord.write(stateDir, created);
+            }
             if ("cpuset".equals(controller)) {
                 for (String f : List.of("cpuset.cpus", "cpuset.mems")) {
                     if (Files.readString(p.resolve(f)).isBlank()) {
@@ -367,6 +377,9 @@ final class HostCgroup implements AutoCloseable {
             } catch (IOException ex) {
                 LOG.log(Level.WARNING, "cannot remove the cgroup " + p + " (processes left in it?): " + ex.getMessage());
             }
+        }
+        if (stateDir != null) {
+            CgroupRecord.clear(stateDir);
         }
     }
 }

@@ -191,7 +191,7 @@ final class Shim {
 
         Spec spec = ShimLauncher.createdSpec(args.bundle(), stateDir);
         if (spec.linux() != null && spec.linux().cgroupsPath() != null && !spec.linux().cgroupsPath().isBlank()) {
-            hostCgroup = HostCgroup.join(spec.linux().cgroupsPath(), spec.linux().resources());
+            hostCgroup = HostCgroup.join(spec.linux().cgroupsPath(), spec.linux().resources(), stateDir);
             LOG.log(Level.INFO, "host cgroup: " + spec.linux().cgroupsPath());
         }
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
