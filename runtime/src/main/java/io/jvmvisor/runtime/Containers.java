@@ -18,6 +18,7 @@ import io.jvmvisor.shim.control.ControlClient;
 import io.jvmvisor.shim.control.ControlRequest;
 import io.jvmvisor.shim.control.ControlResponse;
 import io.jvmvisor.shim.control.SocketPaths;
+import io.jvmvisor.shim.control.StatusFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -83,7 +84,8 @@ public final class Containers {
     }
 
     /**
-     * Asks the shim; if the shim is gone, the container stopped (exit.json says how). A shim that
+     * Reads the shim's status file, else asks the shim; if the shim is gone, the container stopped
+     * (exit.json says how). A shim that
      * lives but does not answer (its socket removed, refused) is not a stopped container: as runc
      * says running while the container's process lives, this says running, with the reason logged.
      */
@@ -92,6 +94,16 @@ public final class Containers {
             return new Status.Creating();
         }
         if (ProcStat.isAlive(rec.shimPid(), rec.shimStartTime())) {
+            // what the shim keeps in its status file, written at each transition before it is answered:
+            // no connection (a fresh JVM's first Unix socket costs ~25 ms); a shim that keeps none is asked
+            ControlResponse kept = StatusFile.read(store.dir(id));
+            if (kept != null && kept.ok() && kept.status() != null) {
+                try {
+                    return Status.of(kept.status(), kept.exitStatus());
+                } catch (IllegalArgumentException e) {
+                    // a status this CLI does not know: ask
+                }
+            }
             String why;
             try {
                 ControlResponse resp = ControlClient.call(store.dir(id), ControlRequest.of(ControlRequest.Op.STATE));

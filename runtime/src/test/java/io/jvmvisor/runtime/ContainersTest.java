@@ -8,7 +8,9 @@ import io.jvmvisor.runtime.state.ContainerRecord;
 import io.jvmvisor.runtime.state.ProcStat;
 import io.jvmvisor.runtime.state.StateStore;
 import io.jvmvisor.runtime.state.Status;
+import io.jvmvisor.shim.control.ControlResponse;
 import io.jvmvisor.shim.control.SocketPaths;
+import io.jvmvisor.shim.control.StatusFile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -36,6 +38,30 @@ class ContainersTest {
             assertEquals(new Status.Running(), c.liveStatus("c", rec));
             assertTrue(err.toString().contains("pid " + fakeShim.pid() + ") runs but does not answer"), err.toString());
             fakeShim.destroyForcibly().waitFor();
+            assertEquals(new Status.Stopped(null), c.liveStatus("c", rec));
+        } finally {
+            fakeShim.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aLiveShimsStatusFileIsReadWithoutAConnection() throws Exception {
+        StateStore store = new StateStore(dir.resolve("root"));
+        Process fakeShim = new ProcessBuilder("sleep", "60").start();
+        try {
+            ContainerRecord rec = new ContainerRecord("c", "/b", "/b/rootfs", "t", "root", Map.of(), 0, 0)
+                    .withShim(fakeShim.pid(), ProcStat.startTime(fakeShim.pid()));
+            Path state = store.create(rec);
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            Containers c = new Containers(store, new ErrorLog(null, "text", false, new PrintStream(err, true)));
+            StatusFile.write(state, ControlResponse.state("paused", null));
+            assertEquals(new Status.Paused(), c.liveStatus("c", rec));
+            StatusFile.write(state, ControlResponse.state("stopped", 143));
+            assertEquals(new Status.Stopped(143), c.liveStatus("c", rec));
+            assertEquals("", err.toString(), "no socket was asked");
+            // a shim that is gone is stopped, whatever its status file last said
+            fakeShim.destroyForcibly().waitFor();
+            StatusFile.write(state, ControlResponse.state("running", null));
             assertEquals(new Status.Stopped(null), c.liveStatus("c", rec));
         } finally {
             fakeShim.destroyForcibly();

@@ -4,9 +4,11 @@ import io.jvmvisor.agent.v1.WaitProcessResponse;
 import io.jvmvisor.oci.Spec;
 import io.jvmvisor.oci.SpecLoader;
 import io.jvmvisor.shim.agent.AgentClient;
+import io.jvmvisor.shim.control.ControlResponse;
 import io.jvmvisor.shim.control.ControlServer;
 import io.jvmvisor.shim.control.PrivateFiles;
 import io.jvmvisor.shim.control.SocketPaths;
+import io.jvmvisor.shim.control.StatusFile;
 import io.jvmvisor.shim.engine.Engine;
 import io.jvmvisor.shim.engine.KvmProbe;
 import io.jvmvisor.shim.engine.QemuEngine;
@@ -74,7 +76,23 @@ final class Shim {
     ContainerState moveTo(ContainerState next) {
         synchronized (lock) {
             state = state.to(next);
+            keepStatus(state);
             return state;
+        }
+    }
+
+    /**
+     * Keeps {@link StatusFile} current (called under the lock, after each change, before the change
+     * is answered): {@code jvmvisor state} reads it rather than connecting. A file that cannot be
+     * written is removed, so that the CLI asks this shim instead of reading a stale status.
+     */
+    private void keepStatus(ContainerState s) {
+        try {
+            StatusFile.write(args.stateDir(), ControlResponse.state(s.status(),
+                    s instanceof ContainerState.Stopped st ? st.exitStatus() : null));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot write " + StatusFile.NAME + ": " + e.getMessage());
+            StatusFile.remove(args.stateDir());
         }
     }
 
@@ -423,6 +441,7 @@ final class Shim {
         ContainerState.Stopped stopped = new ContainerState.Stopped(exit.exitStatus());
         synchronized (lock) {
             state = stopped;
+            keepStatus(stopped);
         }
         if (exit.reason() != null) {
             LOG.log(Level.ERROR, "container " + args.id() + ": " + exit.reason());
