@@ -39,6 +39,14 @@ public final class SpecLoader {
 
     /** Reads {@code bundle/config.json} without validating it. */
     public static Spec parse(Path bundle) throws SpecException {
+        return parse(read(bundle));
+    }
+
+    /**
+     * The bytes of {@code bundle/config.json}, for a caller that parses them and keeps them (create:
+     * the copy in the state dir is then exactly what was validated, read once).
+     */
+    public static byte[] read(Path bundle) throws SpecException {
         if (!Files.isDirectory(bundle)) {
             throw new SpecException("bundle " + bundle + ": no such directory");
         }
@@ -51,7 +59,7 @@ public final class SpecLoader {
         } catch (IOException e) {
             throw new SpecException(CONFIG + ": cannot read " + config + ": " + e.getMessage());
         }
-        return parse(bytes);
+        return bytes;
     }
 
     /** Parses config.json text; errors name the line and column. */

@@ -59,10 +59,13 @@ public final class ContainerCreator {
             throw new CliException(e.getMessage());
         }
         Path bundle = o.bundle().toAbsolutePath().normalize();
+        byte[] config;
         Spec spec;
         Path rootfs;
         try {
-            spec = SpecLoader.load(bundle);
+            config = SpecLoader.read(bundle);
+            spec = SpecLoader.parse(config);
+            SpecValidator.validate(spec, bundle);
             rootfs = SpecValidator.rootfs(spec, bundle);
         } catch (SpecException e) {
             throw new CliException(e.getMessage());
@@ -83,11 +86,15 @@ public final class ContainerCreator {
             // held until create ends (or this process dies): state says creating meanwhile
             java.nio.channels.FileLock creating = store.lock(o.id());
             undo.push("the create lock", () -> creating.channel().close());
-            keepConfig(bundle, spec, stateDir);
+            // the very bytes validated above: start, exec, delete and the shim read this copy
+            StateStore.writeAtomically(stateDir.resolve(StateStore.CONFIG_COPY), config);
             store.writeHooks(o.id(), spec.hookSet());
 
             java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
-                    o.consoleSocket(), log.file(), log.format(), debug));
+                    o.consoleSocket(), log.file(), log.format(), debug), spec);
+            // the exit goes through _exit(2) (the reaper of the shim sits in waitpid): bound now, while the
+            // shim boots the VM, not after the container is created
+            io.jvmvisor.sys.ProcessExit.prepare();
             undo.push("shim " + shim.pid(), () -> {
                 if (shim.isAlive()) {
                     shim.destroyForcibly();
@@ -113,9 +120,13 @@ public final class ContainerCreator {
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
 
-            byte[] state = Containers.hookState(rec, "created", pid);
-            HookRunner.runAll("createRuntime", Hooks.orEmpty(spec.hookSet().createRuntime()), state);
-            HookRunner.runAll("prestart", Hooks.orEmpty(spec.hookSet().prestart()), state);
+            var createRuntime = Hooks.orEmpty(spec.hookSet().createRuntime());
+            var prestart = Hooks.orEmpty(spec.hookSet().prestart());
+            if (!createRuntime.isEmpty() || !prestart.isEmpty()) {
+                byte[] state = Containers.hookState(rec, "created", pid); // an ObjectMapper: only when needed
+                HookRunner.runAll("createRuntime", createRuntime, state);
+                HookRunner.runAll("prestart", prestart, state);
+            }
 
             if (o.pidFile() != null) {
                 Path pidFile = o.pidFile();
@@ -136,22 +147,6 @@ public final class ContainerCreator {
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }
-    }
-
-    /**
-     * Keeps the config.json create validated in the state dir: start, exec, delete and the shim
-     * read that copy, not the bundle (which may change or go after create, as with runc).
-     */
-    private static void keepConfig(Path bundle, Spec spec, Path stateDir) throws IOException, CliException {
-        byte[] config = Files.readAllBytes(bundle.resolve(SpecLoader.CONFIG));
-        try {
-            if (!SpecLoader.parse(config).equals(spec)) {
-                throw new CliException("config.json changed while create read it: try again");
-            }
-        } catch (SpecException e) {
-            throw new CliException("config.json changed while create read it: " + e.getMessage());
-        }
-        StateStore.writeAtomically(stateDir.resolve(StateStore.CONFIG_COPY), config);
     }
 
     /** runc's rules on terminal and console socket. */

@@ -84,6 +84,17 @@ public final class ShimLauncher {
 
     /** The command line of the shim: {@code setsid java <lean flags> -cp <the shim's classpath> ShimMain ...}. */
     public static List<String> command(Options o) {
+        io.jvmvisor.oci.Spec spec;
+        try {
+            spec = createdSpec(o.bundle(), o.stateDir());
+        } catch (io.jvmvisor.oci.SpecException e) {
+            spec = null; // create validated it before; the shim reports the problem itself
+        }
+        return command(o, spec);
+    }
+
+    /** As {@link #command(Options)}, with the config.json the caller parsed already (null: none). */
+    public static List<String> command(Options o, io.jvmvisor.oci.Spec spec) {
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -91,7 +102,7 @@ public final class ShimLauncher {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");
         }
-        cmd.addAll(networkPrefix(o.bundle(), o.stateDir()));
+        cmd.addAll(networkPrefix(spec));
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
         Path aot = aotCache(home);
@@ -132,14 +143,8 @@ public final class ShimLauncher {
      * network namespace, so the shim's PID stays the JVM's (docker's prestart hook reads
      * {@code /proc/<pid>/ns/net} of that PID); QEMU, started by the shim, inherits the namespace.
      */
-    static List<String> networkPrefix(Path bundle, Path stateDir) {
-        io.jvmvisor.oci.Spec spec;
-        try {
-            spec = createdSpec(bundle, stateDir);
-        } catch (io.jvmvisor.oci.SpecException e) {
-            return List.of(); // create validated it before; the shim reports the problem itself
-        }
-        if (spec.linux() == null) {
+    static List<String> networkPrefix(io.jvmvisor.oci.Spec spec) {
+        if (spec == null || spec.linux() == null) {
             return List.of();
         }
         for (var ns : spec.linux().namespaceList()) {
@@ -171,8 +176,19 @@ public final class ShimLauncher {
      * create's own stdio (as runc's init): containerd reads create's output until EOF in that mode.
      */
     public static Process start(Options o) throws IOException {
+        io.jvmvisor.oci.Spec spec;
+        try {
+            spec = createdSpec(o.bundle(), o.stateDir());
+        } catch (io.jvmvisor.oci.SpecException e) {
+            spec = null;
+        }
+        return start(o, spec);
+    }
+
+    /** As {@link #start(Options)}, with the config.json the caller parsed already (create: not parsed twice). */
+    public static Process start(Options o, io.jvmvisor.oci.Spec spec) throws IOException {
         io.jvmvisor.shim.control.PrivateFiles.createDirectories(o.stateDir());
-        ProcessBuilder pb = new ProcessBuilder(command(o));
+        ProcessBuilder pb = new ProcessBuilder(command(o, spec));
         if (o.consoleSocket() != null) {
             pb.redirectInput(new java.io.File("/dev/null"))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)

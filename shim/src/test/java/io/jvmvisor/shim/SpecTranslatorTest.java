@@ -200,7 +200,7 @@ class SpecTranslatorTest {
             ContainerSpec c = SpecTranslator.translate(spec(json), bundle).spec();
             assertEquals(List.of(), c.getNamespacesList());
             Files.writeString(bundle.resolve("config.json"), json);
-            assertEquals(List.of(), ShimLauncher.networkPrefix(bundle, bundle.resolve("no-state")), "no network namespace: the host's");
+            assertEquals(List.of(), ShimLauncher.networkPrefix(ShimLauncher.createdSpec(bundle, bundle.resolve("no-state"))), "no network namespace: the host's");
         }
     }
 }
