@@ -327,7 +327,7 @@ final class ShimControl implements ControlServer.Handler {
     }
 
     private void exec(ControlRequest req, ControlServer.Answer answer) throws IOException {
-        java.util.List<Fd> fds = new java.util.ArrayList<>(answer.takeFds()); // closed here, but those handed off
+        java.util.List<Fd> fds = answer.takeFds();
         try {
             exec(req, answer, fds);
         } finally {
@@ -348,10 +348,10 @@ final class ShimControl implements ControlServer.Handler {
      * process on the host: when it hangs up (the CLI was killed), the process is killed and the
      * caller's stdio released, so that nobody waits on a pipe the shim would hold open.
      *
-     * <p>An {@code exec --detach} caller ({@code standIn}) exits once the process started; its
-     * stand-in, a small process it started, holds the other ends of two pipes that came last with
-     * the request: the exit status goes to it on the first, the signals it gets arrive on the
-     * second, and when the stand-in is gone (EOF there) the process is killed.
+     * <p>An {@code exec --detach} caller ({@code standIn}) exits once the process started, with the
+     * PID of the process's stand-in on the host that this shim started ({@link ExecStandIns}) in
+     * the answer: the stand-in gets the exit status, its signals go to the process, and when it is
+     * gone without its status the process is killed.
      */
     private void exec(ControlRequest req, ControlServer.Answer answer, java.util.List<Fd> fds) throws IOException {
         if (!(shim.state() instanceof Running)) {
@@ -369,13 +369,8 @@ final class ShimControl implements ControlServer.Handler {
                     + " is not the caller" + (peer == null ? "" : " (pid " + peer.pid() + ")")));
             return;
         }
-        boolean standIn = Boolean.TRUE.equals(req.standIn());
-        if (standIn && fds.size() < 2) {
-            answer.send(ControlResponse.failure(ErrorCode.INVALID_ARGUMENT,
-                    "exec: a detached exec sends its stand-in's two pipes with the request (got " + fds.size() + " fds)"));
-            return;
-        }
-        java.util.List<Fd> stdio = java.util.List.copyOf(standIn ? fds.subList(0, fds.size() - 2) : fds);
+        boolean detached = Boolean.TRUE.equals(req.standIn());
+        java.util.List<Fd> stdio = fds;
         io.jvmvisor.oci.Process p = JSON.treeToValue(req.process(), io.jvmvisor.oci.Process.class);
         boolean terminal = Boolean.TRUE.equals(p.terminal());
         boolean console = terminal && req.consoleSocket() != null;
@@ -386,12 +381,32 @@ final class ShimControl implements ControlServer.Handler {
         }
         AgentClient agent = shim.agent;
         String id = req.execId();
-        int pid = agent.exec(id, SpecTranslator.process(p));
-        StdioRelay relay = console
-                ? StdioRelay.terminal(agent, id, req.consoleSocket(),
-                        p.consoleSize() == null ? 0 : p.consoleSize().height(), p.consoleSize() == null ? 0 : p.consoleSize().width())
-                : StdioRelay.pipes(agent, id, stdio.get(0).inputStream(), stdio.get(1), terminal ? null : stdio.get(2));
-        answer.send(ControlResponse.pid(pid));
+        // the stand-in starts while the guest starts the process (both take tens of ms under TCG)
+        java.util.concurrent.CompletableFuture<ExecStandIns.StandIn> starting =
+                detached ? ExecStandIns.startAsync(shim.args.id(), id) : null;
+        ExecStandIns.StandIn standIn = null;
+        int pid = -1;
+        StdioRelay relay;
+        try {
+            pid = agent.exec(id, SpecTranslator.process(p));
+            if (starting != null) {
+                standIn = ExecStandIns.await(starting);
+            }
+            relay = console
+                    ? StdioRelay.terminal(agent, id, req.consoleSocket(),
+                            p.consoleSize() == null ? 0 : p.consoleSize().height(), p.consoleSize() == null ? 0 : p.consoleSize().width())
+                    : StdioRelay.pipes(agent, id, stdio.get(0).inputStream(), stdio.get(1), terminal ? null : stdio.get(2));
+        } catch (IOException | RuntimeException e) {
+            if (starting != null) {
+                ExecStandIns.discard(starting);
+                if (pid > 0) {
+                    agent.signal(id, SIGKILL, false); // nobody on the host would stand in for it
+                }
+            }
+            throw e;
+        }
+        // a detached caller writes its stand-in's PID to its pid file; a foreground one stands in itself
+        answer.send(ControlResponse.pid(standIn != null ? standIn.pid() : pid));
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable orphaned = () -> {
             if (done.get()) {
@@ -413,9 +428,8 @@ final class ShimControl implements ControlServer.Handler {
                 LOG.log(Level.DEBUG, "exec " + id + ": " + e.getMessage());
             }
         };
-        Fd exitPipe = standIn ? fds.get(stdio.size()) : null;
-        if (standIn) {
-            ExecStandIns.relaySignals(agent, id, fds.removeLast(), orphaned); // the relay closes it
+        if (standIn != null) {
+            ExecStandIns.relaySignals(agent, id, standIn, orphaned);
         } else {
             answer.hangup().thenAccept(sentSomething -> {
                 if (!sentSomething) {
@@ -427,8 +441,8 @@ final class ShimControl implements ControlServer.Handler {
         relay.awaitOutputs(2000);
         done.set(true);
         relay.close();
-        if (standIn) {
-            ExecStandIns.sendExit(answer, exitPipe, r.getExitStatus(), id);
+        if (standIn != null) {
+            ExecStandIns.sendExit(answer, standIn, r.getExitStatus(), id);
         } else {
             answer.send(ControlResponse.exited(r.getExitStatus()));
         }

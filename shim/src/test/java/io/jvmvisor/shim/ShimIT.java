@@ -248,7 +248,7 @@ class ShimIT {
         }
         assertEquals("fed through stdin\n", Files.readString(out));
         assertEquals("to-err\n", Files.readString(err));
-        standInOfADetachedExec(s);
+        standInOfADetachedExec(s, out);
         var ps = s.call(ControlRequest.of(ControlRequest.Op.PS));
         assertTrue(ps.ok() && ps.data().toString().contains("sleep"), String.valueOf(ps));
         assertTrue(s.call(ControlRequest.kill(9, false)).ok());
@@ -256,61 +256,52 @@ class ShimIT {
     }
 
     /**
-     * exec --detach: the stand-in's two pipes come after the caller's stdio. Its signals reach the
-     * process; the exit status goes to it only once the caller hung up; a stand-in gone without
-     * its status takes the process with it.
+     * exec --detach: the shim answers with the PID of the process's stand-in on the host that it
+     * started. The signals the stand-in gets reach the process; it exits with the process's status,
+     * but only once the caller hung up; a stand-in killed takes the process with it.
      */
-    private static void standInOfADetachedExec(ShimFixture s) throws Exception {
-        var libc = io.jvmvisor.sys.Libc.get();
-        var trapper = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                "{\"args\": [\"sh\", \"-c\", \"trap 'exit 7' TERM; sleep 100 & wait\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
+    private static void standInOfADetachedExec(ShimFixture s, Path out) throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        var trapper = mapper.readTree("{\"args\": [\"sh\", \"-c\", \"trap 'echo got-term; exit 7' TERM; sleep 100 & wait\"], "
+                + "\"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
         long self = ProcessHandle.current().pid();
-        int[] exit = libc.pipe();
-        int[] signals = libc.pipe();
-        try (var exitRead = new io.jvmvisor.sys.Fd(exit[0]); var signalWrite = new io.jvmvisor.sys.Fd(signals[1])) {
+        var libc = io.jvmvisor.sys.Libc.get();
+        Files.writeString(out, "");
+        try (var o = new io.jvmvisor.sys.Fd(libc.open(out.toString(), io.jvmvisor.sys.Libc.O_WRONLY))) {
             var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
-                    ControlRequest.execForStandIn("d1", trapper, self, null), 0, 1, 2, exit[1], signals[0]);
-            libc.close(exit[1]);
-            libc.close(signals[0]);
+                    ControlRequest.execForStandIn("d1", trapper, self, null), 0, o.value(), 2);
             ControlResponse started = c.next();
             assertTrue(started.ok(), started.error());
-            byte[] term = "15\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            signalWrite.write(term, 0, term.length);
-            assertEquals(0, libc.poll(exitRead.value(), io.jvmvisor.sys.Libc.POLLIN, 3000) & io.jvmvisor.sys.Libc.POLLIN,
-                    "no exit status while the exec command that started the stand-in lives");
+            ProcessHandle standIn = ProcessHandle.of(started.pid()).orElseThrow();
+            assertTrue(Files.readString(Path.of("/proc/" + standIn.pid() + "/cmdline")).contains("jvmvisor-exec:"), "the stand-in runs");
+            assertTrue(standIn.parent().map(ph -> ph.pid() != s.process.pid()).orElse(true),
+                    "the stand-in is not the shim's child (the subreaper above it reaps it)");
+            libc.kill((int) standIn.pid(), 15);
+            long end = System.currentTimeMillis() + 60_000;
+            while (!Files.readString(out).contains("got-term") && System.currentTimeMillis() < end) {
+                Thread.sleep(50);
+            }
+            assertEquals("got-term\n", Files.readString(out), "the stand-in's TERM reached the process: " + s.shimLog());
+            Thread.sleep(1000);
+            assertTrue(standIn.isAlive(), "the stand-in stays while its caller is connected");
             c.close();
-            assertEquals("7", readLine(exitRead), "the trap of the TERM the stand-in got: " + s.shimLog());
+            standIn.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
         }
-        exit = libc.pipe();
-        signals = libc.pipe();
-        try (var exitRead = new io.jvmvisor.sys.Fd(exit[0])) {
-            var sleeper = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                    "{\"args\": [\"sleep\", \"100\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
-            try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
-                    ControlRequest.execForStandIn("d2", sleeper, self, null), 0, 1, 2, exit[1], signals[0])) {
-                libc.close(exit[1]);
-                libc.close(signals[0]);
-                assertTrue(c.next().ok());
-            }
-            libc.close(signals[1]); // the stand-in is gone (killed)
-            assertEquals("137", readLine(exitRead), "the process is killed with its stand-in: " + s.shimLog());
+        var sleeper = mapper.readTree("{\"args\": [\"sleep\", \"123\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
+        try (var c = io.jvmvisor.shim.control.ControlClient.sendWithFds(s.stateDir,
+                ControlRequest.execForStandIn("d2", sleeper, self, null), 0, 1, 2)) {
+            ControlResponse started = c.next();
+            assertTrue(started.ok(), started.error());
+            assertTrue(s.call(ControlRequest.of(ControlRequest.Op.PS)).data().toString().contains("sleep 123"));
+            libc.kill(started.pid().intValue(), 9);
         }
-    }
-
-    private static String readLine(io.jvmvisor.sys.Fd fd) throws Exception {
-        StringBuilder sb = new StringBuilder();
-        byte[] b = new byte[1];
         long end = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < end) {
-            if (io.jvmvisor.sys.Libc.get().poll(fd.value(), io.jvmvisor.sys.Libc.POLLIN, 1000) == 0) {
-                continue;
-            }
-            if (fd.read(b, 0, 1) <= 0 || b[0] == '\n') {
-                return sb.toString();
-            }
-            sb.append((char) b[0]);
+        while (s.call(ControlRequest.of(ControlRequest.Op.PS)).data().toString().contains("sleep 123")
+                && System.currentTimeMillis() < end) {
+            Thread.sleep(100);
         }
-        return sb.toString();
+        assertFalse(s.call(ControlRequest.of(ControlRequest.Op.PS)).data().toString().contains("sleep 123"),
+                "the process is killed with its stand-in: " + s.shimLog());
     }
 
     @Test

@@ -25,10 +25,9 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param hostPath    mount: the host file or directory to add
  * @param containerPath mount/umount: the destination inside the container
  * @param readonly    mount: read-only
- * @param standIn     exec: the caller is {@code exec --detach}; the last two descriptors that came with the
- *                    request are the write end of a pipe on which the shim writes the process's exit status
- *                    (one line) and the read end of one on which signal numbers for it arrive (one a line),
- *                    the other ends held by the process's stand-in on the host; the caller exits once started
+ * @param standIn     exec: the caller is {@code exec --detach} and exits once the process started: the shim
+ *                    starts the process's stand-in on the host (it gets the exit status, its signals go to
+ *                    the process) and answers with its PID
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ControlRequest(String op, Integer signal, Boolean all, Boolean force, String execId,
