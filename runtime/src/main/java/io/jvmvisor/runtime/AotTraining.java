@@ -174,6 +174,9 @@ public final class AotTraining {
                 Files.deleteIfExists(bundle.resolve("config.json"));
             }
             shim.interrupt();
+            // every command ends through it (Main.main): in the cache, it is not looked up along the classpath
+            // (which opens every jar before jvmvisor-sys's) on every exit
+            io.jvmvisor.sys.ProcessExit.prepare();
         } finally {
             System.setOut(out);
             System.setErr(err);

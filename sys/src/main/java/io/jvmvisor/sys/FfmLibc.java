@@ -61,15 +61,6 @@ final class FfmLibc implements Libc {
     private static final class Isatty {
         static final MethodHandle H = find("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
     }
-    private static final class Read {
-        static final MethodHandle H = find("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
-    }
-    private static final class Write {
-        static final MethodHandle H = find("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
-    }
-    private static final class Close {
-        static final MethodHandle H = find("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
-    }
     private static final class Open {
         static final MethodHandle H = find("open",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true, Linker.Option.firstVariadicArg(2));
@@ -240,7 +231,7 @@ final class FfmLibc implements Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment seg = a.allocate(Math.max(1, len));
             while (true) {
-                long r = (long) Read.H.invokeExact(st, fd, seg, (long) len);
+                long r = Syscalls.call(st, Syscalls.READ, fd, seg.address(), len);
                 if (r >= 0) {
                     MemorySegment.copy(seg, JAVA_BYTE, 0, buf, off, (int) r);
                     return (int) r;
@@ -265,7 +256,7 @@ final class FfmLibc implements Libc {
             MemorySegment.copy(buf, off, seg, JAVA_BYTE, 0, len);
             long done = 0;
             while (done < len) {
-                long r = (long) Write.H.invokeExact(st, fd, seg.asSlice(done), (long) len - done);
+                long r = Syscalls.call(st, Syscalls.WRITE, fd, seg.address() + done, len - done);
                 if (r >= 0) {
                     done += r;
                     continue;
@@ -286,7 +277,7 @@ final class FfmLibc implements Libc {
     public void close(int fd) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            if ((int) Close.H.invokeExact(st, fd) < 0) {
+            if (Syscalls.call(st, Syscalls.CLOSE, fd, 0, 0) < 0) {
                 throw new ErrnoException(errno(st), "close(fd " + fd + ")");
             }
         } catch (ErrnoException e) {
@@ -458,7 +449,7 @@ final class FfmLibc implements Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment info = a.allocate(SIGINFO_SIZE, 8);
             while (true) {
-                long r = (long) Read.H.invokeExact(st, signalFd, info, (long) SIGINFO_SIZE);
+                long r = Syscalls.call(st, Syscalls.READ, signalFd, info.address(), SIGINFO_SIZE);
                 if (r == SIGINFO_SIZE) {
                     return info.get(JAVA_INT, 0); // ssi_signo
                 }

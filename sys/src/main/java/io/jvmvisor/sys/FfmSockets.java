@@ -29,15 +29,9 @@ final class FfmSockets {
 
     // Each downcall is bound on its first use (a holder class per handle): binding spins a stub
     // (~5-10 ms each at CLI start-up, none of it kept by the AOT cache), and a CLI command uses few.
-    private static final class Socket {
-        static final MethodHandle H = find("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), true);
-    }
     private static final class Socketpair {
         static final MethodHandle H = find("socketpair",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
-    }
-    private static final class Connect {
-        static final MethodHandle H = find("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
     }
     private static final class Bind {
         static final MethodHandle H = find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
@@ -48,12 +42,6 @@ final class FfmSockets {
     private static final class Accept4 {
         static final MethodHandle H = find("accept4",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
-    }
-    private static final class Sendmsg {
-        static final MethodHandle H = find("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
-    }
-    private static final class Recvmsg {
-        static final MethodHandle H = find("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), true);
     }
     private static final class Getsockopt {
         static final MethodHandle H = find("getsockopt",
@@ -109,7 +97,7 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment msg = message(a, fd);
             while (true) {
-                long r = (long) Sendmsg.H.invokeExact(st, socket, msg, 0);
+                long r = Syscalls.call(st, Syscalls.SENDMSG, socket, msg.address(), 0);
                 if (r >= 0) {
                     return;
                 }
@@ -138,7 +126,7 @@ final class FfmSockets {
     }
 
     private static int unixSocket(MemorySegment st) throws Throwable {
-        int sock = (int) Socket.H.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+        int sock = (int) Syscalls.call(st, Syscalls.SOCKET, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
         if (sock < 0) {
             throw new ErrnoException(errno(st), "socket(AF_UNIX)");
         }
@@ -191,7 +179,7 @@ final class FfmSockets {
             MemorySegment addr = sockaddr(a, socketPath, "connect");
             sock = unixSocket(st);
             try {
-                if ((int) Connect.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
+                if (Syscalls.call(st, Syscalls.CONNECT, sock, addr.address(), SOCKADDR_UN_SIZE) < 0) {
                     throw new ErrnoException(errno(st), "connect(" + socketPath + ")");
                 }
                 sendFd(sock, fd);
@@ -209,7 +197,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment msg = message(a, -1);
-            long r = (long) Recvmsg.H.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
+            long r = Syscalls.call(st, Syscalls.RECVMSG, socket, msg.address(), MSG_CMSG_CLOEXEC);
             if (r < 0) {
                 throw new ErrnoException(errno(st), "recvmsg");
             }
@@ -248,7 +236,7 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment addr = sockaddr(a, socketPath, "connect");
             int sock = unixSocket(st);
-            if ((int) Connect.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0) {
+            if (Syscalls.call(st, Syscalls.CONNECT, sock, addr.address(), SOCKADDR_UN_SIZE) < 0) {
                 ErrnoException e = new ErrnoException(errno(st), "connect(" + socketPath + ")");
                 FfmLibc.INSTANCE.close(sock);
                 throw e;
@@ -312,7 +300,7 @@ final class FfmSockets {
             boolean first = true;
             while (done < data.length) {
                 MemorySegment msg = messageOf(a, buf.asSlice(done), first ? fds : null, first ? fds.length : 0);
-                long r = (long) Sendmsg.H.invokeExact(st, socket, msg, MSG_NOSIGNAL);
+                long r = Syscalls.call(st, Syscalls.SENDMSG, socket, msg.address(), MSG_NOSIGNAL);
                 if (r < 0) {
                     int e = errno(st);
                     if (e == ErrnoException.EINTR) {
@@ -337,7 +325,7 @@ final class FfmSockets {
             MemorySegment msg = messageOf(a, data, null, MAX_FDS);
             long r;
             while (true) {
-                r = (long) Recvmsg.H.invokeExact(st, socket, msg, MSG_CMSG_CLOEXEC);
+                r = Syscalls.call(st, Syscalls.RECVMSG, socket, msg.address(), MSG_CMSG_CLOEXEC);
                 if (r >= 0) {
                     break;
                 }
