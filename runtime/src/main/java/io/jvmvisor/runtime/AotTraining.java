@@ -162,7 +162,7 @@ public final class AotTraining {
                 Main.run("--root", root, "ps", "--format", "json", "live");
                 // exec's path: the request with the caller's stdio (SCM_RIGHTS, FFM); the stand-in answers once
                 Main.run("--root", root, "exec", "live", "true");
-                // what containerd runs for docker exec: --process, --detach (the stand-in, its pipes) and a pid file
+                // what containerd runs for docker exec: --process, --detach (the shim names the stand-in) and a pid file
                 Main.run("--root", root, "--log", tmp.resolve("log.json").toString(), "--log-format", "json", "exec",
                         "--process", process.toString(), "--detach", "--pid-file", tmp.resolve("exec.pid").toString(), "live");
                 Main.run("--root", root, "exec", "--process", process.toString(), "live");
