@@ -4,7 +4,7 @@
  *   loop.c       epoll event loop (fd watchers, SIGCHLD through signalfd)
  *   server.c     HTTP/2 (nghttp2) + gRPC framing; one connection at a time;
  *                dispatch of calls to handlers by method path
- *   rpc_system.c Ping, Stats, Shutdown
+ *   rpc_system.c Ping, Stats, SetTime, Resume (after a template restore), Shutdown
  *   container.c  CreateContainer, StartContainer, RemoveContainer (namespaces,
  *                pivot_root, mounts, devices)
  *   process.c    ExecProcess, SignalProcess, WaitProcess, ListProcesses, exit tracking
@@ -110,6 +110,10 @@ void rpc_stats(struct call *c, const ProtobufCMessage *req);
 void rpc_add_mount(struct call *c, const ProtobufCMessage *req);
 void rpc_remove_mount(struct call *c, const ProtobufCMessage *req);
 void rpc_set_time(struct call *c, const ProtobufCMessage *req);
+void rpc_resume(struct call *c, const ProtobufCMessage *req);
+/* Mounts the rootfs 9p share at AGENT_ROOTFS_DIR (once): at boot from the
+ * kernel command line, or after a template restore from Resume. */
+int rootfs_share_mount(const char *tag, const char *cache, bool readonly, char *msg, size_t cap);
 void rpc_shutdown(struct call *c, const ProtobufCMessage *req);
 /* container.c */
 void rpc_create_container(struct call *c, const ProtobufCMessage *req);

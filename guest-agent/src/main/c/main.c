@@ -159,24 +159,17 @@ static const char *cmdline_get(const char *cmdline, const char *key, char *out, 
     return NULL;
 }
 
+/* The rootfs named on the kernel command line (a cold boot). A template's
+ * guest has none: the host mounts it with the Resume RPC after the restore. */
 static void mount_rootfs(const char *cmdline)
 {
-    char tag[64], cache[32] = "mmap", ro[8] = "0";
+    char tag[64], cache[32] = "mmap", ro[8] = "0", msg[400];
     if (!cmdline_get(cmdline, "jvmvisor.rootfs", tag, sizeof tag))
         return;
     cmdline_get(cmdline, "jvmvisor.cache", cache, sizeof cache);
     cmdline_get(cmdline, "jvmvisor.rootfs_ro", ro, sizeof ro);
-    int e = mkdir_p(AGENT_ROOTFS_DIR, 0755);
-    if (e < 0)
-        fatal("cannot create %s: %s", AGENT_ROOTFS_DIR, strerror(-e));
-    char opts[160];
-    snprintf(opts, sizeof opts, "trans=virtio,version=9p2000.L,msize=524288,cache=%s", cache);
-    unsigned long flags = strcmp(ro, "1") == 0 ? MS_RDONLY : 0;
-    if (mount(tag, AGENT_ROOTFS_DIR, "9p", flags, opts) < 0)
-        fatal("cannot mount the rootfs 9p share tag=%s at %s (%s): %s", tag, AGENT_ROOTFS_DIR, opts,
-              strerror(errno));
-    agent_log("rootfs: 9p tag=%s mounted at %s%s (cache=%s)", tag, AGENT_ROOTFS_DIR, flags ? " read-only" : "",
-              cache);
+    if (rootfs_share_mount(tag, cache, strcmp(ro, "1") == 0, msg, sizeof msg) < 0)
+        fatal("%s", msg);
 }
 
 static void pid1_setup(void)

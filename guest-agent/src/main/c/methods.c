@@ -27,6 +27,7 @@ const struct rpc_method rpc_methods[] = {
     M("RemoveMount", remove_mount_request, rpc_remove_mount),
     M("SetTime", set_time_request, rpc_set_time),
     M("ConfigureNetwork", configure_network_request, rpc_configure_network),
+    M("Resume", resume_request, rpc_resume),
     { NULL, NULL, NULL },
 };
 

@@ -1,5 +1,11 @@
-/* Ping, Stats, SetTime and Shutdown. */
+/* Ping, Stats, SetTime, Resume (after a template restore), Shutdown, and the rootfs mount. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +133,115 @@ void rpc_set_time(struct call *c, const ProtobufCMessage *req)
         return;
     }
     agent_dbg("clock set: it was %lld ms off", (long long)((ts.tv_sec - now.tv_sec) * 1000LL + (ts.tv_nsec - now.tv_nsec) / 1000000));
+    Jvmvisor__Agent__V1__Empty resp = JVMVISOR__AGENT__V1__EMPTY__INIT;
+    call_reply(c, &resp.base);
+}
+
+static bool rootfs_mounted;
+
+int rootfs_share_mount(const char *tag, const char *cache, bool readonly, char *msg, size_t cap)
+{
+    if (rootfs_mounted) {
+        snprintf(msg, cap, "the rootfs is mounted already");
+        return -EBUSY;
+    }
+    if (!cache || !cache[0])
+        cache = "mmap";
+    if (strchr(cache, ',') || strlen(cache) > 16) {
+        snprintf(msg, cap, "bad 9p cache mode \"%s\"", cache);
+        return -EINVAL;
+    }
+    int e;
+    if ((mkdir("/run/jvmvisor", 0755) < 0 && errno != EEXIST) || (mkdir(AGENT_ROOTFS_DIR, 0755) < 0 && errno != EEXIST)) {
+        e = errno;
+        snprintf(msg, cap, "cannot create %s: %s", AGENT_ROOTFS_DIR, strerror(e));
+        return -e;
+    }
+    char opts[160];
+    snprintf(opts, sizeof opts, "trans=virtio,version=9p2000.L,msize=524288,cache=%s", cache);
+    if (mount(tag, AGENT_ROOTFS_DIR, "9p", readonly ? MS_RDONLY : 0, opts) < 0) {
+        e = errno;
+        snprintf(msg, cap, "cannot mount the rootfs 9p share tag=%s at %s (%s): %s", tag, AGENT_ROOTFS_DIR, opts,
+                 strerror(e));
+        return -e;
+    }
+    rootfs_mounted = true;
+    agent_log("rootfs: 9p tag=%s mounted at %s%s (cache=%s)", tag, AGENT_ROOTFS_DIR, readonly ? " read-only" : "",
+              cache);
+    return 0;
+}
+
+/* Mixes the bytes into the input pool, credited, then reseeds the CRNG from it
+ * (RNDRESEEDCRNG): the next getrandom() and /proc/sys/kernel/random/uuid of
+ * this guest differ from those of every other guest restored from the template. */
+static int reseed(const uint8_t *data, size_t len, char *msg, size_t cap)
+{
+    _cleanup_close_ int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        mknod("/dev/urandom", S_IFCHR | 0666, makedev(1, 9));
+        fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        snprintf(msg, cap, "cannot open /dev/urandom: %s", strerror(errno));
+        return -errno;
+    }
+    _cleanup_free_ struct rand_pool_info *info = calloc(1, sizeof *info + len);
+    if (!info) {
+        snprintf(msg, cap, "out of memory");
+        return -ENOMEM;
+    }
+    info->entropy_count = (int)(len * 8);
+    info->buf_size = (int)len;
+    memcpy(info->buf, data, len);
+    if (ioctl(fd, RNDADDENTROPY, info) < 0) {
+        int e = errno;
+        snprintf(msg, cap, "RNDADDENTROPY: %s", strerror(e));
+        return -e;
+    }
+    /* ENODATA: the CRNG was not ready yet; the credited bytes just made it so */
+    if (ioctl(fd, RNDRESEEDCRNG) < 0 && errno != ENODATA) {
+        int e = errno;
+        snprintf(msg, cap, "RNDRESEEDCRNG: %s", strerror(e));
+        return -e;
+    }
+    return 0;
+}
+
+void rpc_resume(struct call *c, const ProtobufCMessage *req)
+{
+    const Jvmvisor__Agent__V1__ResumeRequest *r = (const Jvmvisor__Agent__V1__ResumeRequest *)req;
+    if (r->entropy.len < 32 || r->entropy.len > 512) {
+        call_fail(c, GRPC_INVALID_ARGUMENT, "entropy must be 32..512 bytes, not %zu", r->entropy.len);
+        return;
+    }
+    if (!r->rootfs_tag || !r->rootfs_tag[0] || strlen(r->rootfs_tag) > 31) {
+        call_fail(c, GRPC_INVALID_ARGUMENT, "a rootfs tag (1..31 characters) is needed");
+        return;
+    }
+    char msg[400];
+    int e = reseed(r->entropy.data, r->entropy.len, msg, sizeof msg);
+    if (e < 0) {
+        call_fail(c, GRPC_INTERNAL, "%s", msg);
+        return;
+    }
+    if (r->unix_nanos > 0) {
+        struct timespec ts = { .tv_sec = r->unix_nanos / 1000000000LL, .tv_nsec = r->unix_nanos % 1000000000LL };
+        if (clock_settime(CLOCK_REALTIME, &ts) < 0) {
+            call_fail(c, GRPC_INTERNAL, "cannot set the clock: %s", strerror(errno));
+            return;
+        }
+    }
+    if (agent_cfg.host_mode) {
+        agent_log("resume: host mode, the rootfs is not mounted");
+    } else {
+        e = rootfs_share_mount(r->rootfs_tag, r->rootfs_cache, r->rootfs_readonly, msg, sizeof msg);
+        if (e < 0) {
+            call_fail(c, e == -EBUSY ? GRPC_FAILED_PRECONDITION : e == -EINVAL ? GRPC_INVALID_ARGUMENT : GRPC_INTERNAL,
+                      "%s", msg);
+            return;
+        }
+    }
+    agent_log("resumed from a template: CRNG reseeded with %zu host bytes", r->entropy.len);
     Jvmvisor__Agent__V1__Empty resp = JVMVISOR__AGENT__V1__EMPTY__INIT;
     call_reply(c, &resp.base);
 }

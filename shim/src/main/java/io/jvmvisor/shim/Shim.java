@@ -12,9 +12,11 @@ import io.jvmvisor.shim.control.StatusFile;
 import io.jvmvisor.shim.engine.Engine;
 import io.jvmvisor.shim.engine.KvmProbe;
 import io.jvmvisor.shim.engine.QemuEngine;
+import io.jvmvisor.shim.engine.TemplateBuilder;
 import io.jvmvisor.shim.engine.Timeline;
 import io.jvmvisor.shim.engine.Vm;
 import io.jvmvisor.shim.engine.VmConfig;
+import io.jvmvisor.shim.engine.VmTemplate;
 import io.jvmvisor.shim.net.DnsRelay;
 import io.jvmvisor.shim.net.DnsUpstream;
 import io.jvmvisor.shim.net.EmbeddedDns;
@@ -248,12 +250,13 @@ final class Shim {
         LOG.log(Level.INFO, "VM: " + size.vcpus() + " vCPU, " + size.memoryMib() + " MiB, " + t.shares().size()
                 + " extra 9p shares, " + net.nics().size() + " NIC(s)");
 
-        Vm started = engine.start(config, stateDir);
+        boolean templates = templatesWanted(spec);
+        Vm started = engine.start(config, stateDir, templates);
         vm = started;
         mark("vmm-started");
         privatize(stateDir.resolve(QemuEngine.PID_FILE));
         cleanup.push("stop the VM", () -> {
-            started.stop(Duration.ZERO);
+            vm.stop(Duration.ZERO);
             Files.deleteIfExists(config.agentSocket());
             Files.deleteIfExists(config.qmpSocket());
             Files.deleteIfExists(stateDir.resolve(QemuEngine.PID_FILE));
@@ -261,8 +264,9 @@ final class Shim {
         });
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // a SIGTERM/SIGINT to the shim: the VM goes with it, and nothing is left in the state dir's sockets
-            if (started.isAlive()) {
-                ProcessHandle.of(started.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            Vm v = vm;
+            if (v.isAlive()) {
+                ProcessHandle.of(v.pid()).ifPresent(ProcessHandle::destroyForcibly);
                 net.close();
                 Path exitFile = stateDir.resolve(EXIT_FILE);
                 try {
@@ -279,26 +283,37 @@ final class Shim {
             }
         }, "shim-shutdown"));
 
-        long timeout = Long.getLong("jvmvisor.agent.timeout.seconds", 45);
-        AgentClient client;
-        try {
-            client = AgentClient.connect(args.id(), started.agentSocket(), Duration.ofSeconds(timeout), started::isAlive);
-        } catch (AgentClient.AgentException e) {
-            String panic = started.consoleLine("Kernel panic");
-            throw new AgentClient.AgentException((panic != null ? "the guest kernel panicked: " + panic.trim() + "; " : "")
-                    + e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
+        AgentClient client = connectAgent(started);
+        if (started.restored()) {
+            try {
+                byte[] entropy = new byte[64];
+                new java.security.SecureRandom().nextBytes(entropy);
+                client.resume(entropy, VmConfig.ROOTFS_TAG, config.rootfsCache(), config.rootfsReadonly());
+                mark("restored");
+            } catch (AgentClient.AgentException e) {
+                LOG.log(Level.WARNING, "the VM restored from a template did not resume (" + e.getMessage() + "): booting cold");
+                mark("restore-failed");
+                client.close();
+                started.stop(Duration.ZERO);
+                started = engine.start(config, stateDir, false);
+                vm = started;
+                privatize(stateDir.resolve(QemuEngine.PID_FILE));
+                client = connectAgent(started);
+            }
         }
         agent = client;
-        cleanup.push("close the agent connection", client::close);
+        cleanup.push("close the agent connection", agent::close);
         // QEMU made its sockets under the caller's umask; the 0700 state dir guards them, and so do their modes
         privatize(config.agentSocket());
         privatize(config.qmpSocket());
         mark("agent-ready");
-        client.setTime();
+        if (!started.restored()) {
+            client.setTime();
+        }
         startClockSync(client);
         liveShares = new LiveShares(QemuEngine.jail(), stateDir.resolve(QemuEngine.EXPORTS_DIR).toAbsolutePath(),
                 stateDir.toAbsolutePath().getParent());
-        if (started.firstConsoleLineNanos() != 0) {
+        if (!started.restored() && started.firstConsoleLineNanos() != 0) {
             synchronized (timeline) {
                 timeline.put("first-console-line", started.firstConsoleLineNanos());
             }
@@ -319,7 +334,42 @@ final class Shim {
         }
         moveTo(new ContainerState.Created());
         writeTimeline();
+        if (templates && !started.restored()) {
+            buildTemplateLater(config);
+        }
         return control;
+    }
+
+    private AgentClient connectAgent(Vm started) throws AgentClient.AgentException, InterruptedException {
+        long timeout = Long.getLong("jvmvisor.agent.timeout.seconds", 45);
+        try {
+            return AgentClient.connect(args.id(), started.agentSocket(), Duration.ofSeconds(timeout), started::isAlive);
+        } catch (AgentClient.AgentException e) {
+            String panic = started.consoleLine("Kernel panic");
+            throw new AgentClient.AgentException((panic != null ? "the guest kernel panicked: " + panic.trim() + "; " : "")
+                    + e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
+        }
+    }
+
+    /**
+     * VM templates (docs/templates.md) unless the annotation {@code io.jvmvisor.template} is
+     * {@code off} or {@code $JVMVISOR_TEMPLATES} is {@code off}.
+     */
+    static boolean templatesWanted(Spec spec) {
+        String v = spec.annotations() == null ? null : spec.annotations().get("io.jvmvisor.template");
+        return !"off".equals(v) && VmTemplate.root() != null;
+    }
+
+    /** This VM booted cold for want of a template of its shape: a detached builder makes one for the next VMs. */
+    private static void buildTemplateLater(VmConfig config) {
+        try {
+            if (VmTemplate.shape(config) != null && VmTemplate.find(VmTemplate.root(), config) == null) {
+                TemplateBuilder.spawn(config, VmTemplate.root());
+                LOG.log(Level.INFO, "no VM template of this shape yet: a builder was started (" + VmTemplate.root() + ")");
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot start a VM template builder: " + e.getMessage());
+        }
     }
 
     /**

@@ -48,11 +48,19 @@ final class ShimFixture implements AutoCloseable {
     }
 
     static ShimFixture start(String id, Path bundle, Path stateDir, String consoleSocket, Path stdin) throws IOException {
+        return start(id, bundle, stateDir, consoleSocket, stdin, java.util.Map.of());
+    }
+
+    /** A shim with {@code env} added to this JVM's environment. */
+    static ShimFixture start(String id, Path bundle, Path stateDir, String consoleSocket, Path stdin,
+                             java.util.Map<String, String> env) throws IOException {
         Files.createDirectories(stateDir);
         Path out = stateDir.resolveSibling(id + ".stdout");
         Path err = stateDir.resolveSibling(id + ".stderr");
         ShimLauncher.Options o = new ShimLauncher.Options(id, bundle, stateDir, consoleSocket, null, null, false);
-        Process p = new ProcessBuilder(ShimLauncher.command(o))
+        ProcessBuilder pb = new ProcessBuilder(ShimLauncher.command(o));
+        pb.environment().putAll(env);
+        Process p = pb
                 .redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()))
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         return new ShimFixture(stateDir, p, out, err);

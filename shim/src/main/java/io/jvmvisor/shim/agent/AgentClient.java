@@ -251,6 +251,23 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The first call to a guest restored from a template: reseeds its CRNG with {@code entropy}
+     * (host random bytes), sets its clock, mounts the rootfs share.
+     */
+    public void resume(byte[] entropy, String rootfsTag, String rootfsCache, boolean rootfsReadonly) throws AgentException {
+        java.time.Instant now = java.time.Instant.now();
+        try {
+            call().resume(io.jvmvisor.agent.v1.ResumeRequest.newBuilder()
+                    .setEntropy(ByteString.copyFrom(entropy))
+                    .setUnixNanos(now.getEpochSecond() * 1_000_000_000L + now.getNano())
+                    .setRootfsTag(rootfsTag).setRootfsCache(rootfsCache == null ? "" : rootfsCache)
+                    .setRootfsReadonly(rootfsReadonly).build());
+        } catch (StatusRuntimeException e) {
+            throw failed("Resume", e);
+        }
+    }
+
     /** Sets the guest's wall clock to this host's. */
     public void setTime() throws AgentException {
         java.time.Instant now = java.time.Instant.now();

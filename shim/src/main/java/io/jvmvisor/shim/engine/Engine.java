@@ -11,6 +11,15 @@ public interface Engine {
      */
     Vm start(VmConfig config, Path stateDir) throws IOException;
 
+    /**
+     * Starts the VM from a template of its shape when {@code template} is true and one exists
+     * ({@link Vm#restored()}), else boots it. A template that fails to restore is discarded and the VM
+     * boots cold.
+     */
+    default Vm start(VmConfig config, Path stateDir, boolean template) throws IOException {
+        return start(config, stateDir);
+    }
+
     /** Picks the engine named by the annotation {@code io.jvmvisor.engine} (null: the default). */
     static Engine named(String name) {
         if (name == null || name.isEmpty() || name.equals("qemu")) {

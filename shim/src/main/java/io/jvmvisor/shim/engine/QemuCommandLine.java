@@ -30,6 +30,20 @@ public final class QemuCommandLine {
      * ({@code exports/rootfs}, {@code exports/<tag>}); null exports the host paths themselves.
      */
     public static List<String> of(VmConfig vm, java.nio.file.Path exports) {
+        return of(vm, exports, Start.COLD, null);
+    }
+
+    /**
+     * How the guest starts. {@link #COLD}: boots the kernel, RAM from a memfd. {@link #TEMPLATE}: boots
+     * the kernel without any rootfs on its command line, RAM shared in {@code ramFile} (the template's
+     * RAM, see {@link VmTemplate}). {@link #RESTORE}: no kernel, RAM a private copy-on-write mapping of
+     * the template's {@code ramFile}, opened read-only (a VMM cannot change the template), and
+     * {@code -incoming defer}: the device state comes over QMP ({@link TemplateRestore}).
+     */
+    public enum Start { COLD, TEMPLATE, RESTORE }
+
+    /** The argv for {@code start}; {@code ramFile} is the template's RAM file (null for a cold boot). */
+    public static List<String> of(VmConfig vm, java.nio.file.Path exports, Start start, java.nio.file.Path ramFile) {
         // Guest RAM from a memfd: shmem, not anonymous memory that QEMU madvises for transparent huge
         // pages (every page the guest touches would cost the host 2 MiB); the prerequisite of shared
         // templates and vhost-user devices too.
@@ -40,10 +54,21 @@ public final class QemuCommandLine {
         // TCG keeps QEMU's default translation cache: at tb-size=8 (MiB) a container's work thrashes it
         // (agent ready -> container created 448 -> 838 ms, the hello run's exit 239 -> 570 ms)
         argv.addAll(List.of("-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max"));
-        argv.addAll(List.of("-smp", Integer.toString(vm.vcpus()), "-m", vm.memoryMib() + "M",
-                "-object", "memory-backend-memfd,id=" + RAM_ID + ",size=" + vm.memoryMib() + "M"));
-        argv.addAll(List.of("-kernel", vm.kernel().toString(), "-initrd", vm.initrd().toString(),
-                "-append", kernelCommandLine(vm)));
+        String size = ",size=" + vm.memoryMib() + "M";
+        String ram = switch (start) {
+            case COLD -> "memory-backend-memfd,id=" + RAM_ID + size;
+            case TEMPLATE -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + option(ramFile.toString()) + ",share=on";
+            case RESTORE -> "memory-backend-file,id=" + RAM_ID + size + ",mem-path=" + option(ramFile.toString())
+                    + ",share=off,readonly=on,rom=off";
+        };
+        argv.addAll(List.of("-smp", Integer.toString(vm.vcpus()), "-m", vm.memoryMib() + "M", "-object", ram));
+        if (start == Start.COLD) {
+            argv.addAll(List.of("-kernel", vm.kernel().toString(), "-initrd", vm.initrd().toString(),
+                    "-append", kernelCommandLine(vm)));
+        } else if (start == Start.TEMPLATE) {
+            argv.addAll(List.of("-kernel", vm.kernel().toString(), "-initrd", vm.initrd().toString(),
+                    "-append", templateCommandLine(vm)));
+        }
         argv.addAll(List.of("-serial", "stdio"));
         String root = exports == null ? vm.rootfs().toString() : exports.resolve(VmConfig.ROOTFS_TAG).toString();
         argv.addAll(List.of("-fsdev", fsdev("fs0", root, vm.rootfsReadonly()),
@@ -77,10 +102,26 @@ public final class QemuCommandLine {
                     "-device", "virtserialport,chardev=agent,name=" + AGENT_PORT));
         }
         argv.addAll(List.of("-qmp", "unix:" + option(vm.qmpSocket().toString()) + ",server=on,wait=off"));
+        if (start == Start.RESTORE) {
+            argv.addAll(List.of("-incoming", "defer"));
+        }
         return argv;
     }
 
     static String kernelCommandLine(VmConfig vm) {
+        StringBuilder b = new StringBuilder(templateCommandLine(vm));
+        b.append(" jvmvisor.rootfs=").append(VmConfig.ROOTFS_TAG);
+        if (vm.rootfsReadonly()) {
+            b.append(" jvmvisor.rootfs_ro=1");
+        }
+        if (vm.rootfsCache() != null) {
+            b.append(" jvmvisor.cache=").append(vm.rootfsCache());
+        }
+        return b.toString();
+    }
+
+    /** The command line without the rootfs: a template's guest mounts nothing of the host (9p blocks migration). */
+    static String templateCommandLine(VmConfig vm) {
         // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail
         // ("IO-APIC + timer doesn't work!") and panic the guest
         // pty.legacy_count=0: no 256 BSD ptys to register (~50 ms under TCG; devpts serves the containers).
@@ -99,13 +140,6 @@ public final class QemuCommandLine {
             b.append(" quiet");
         } else {
             b.append(" jvmvisor.debug=1");
-        }
-        b.append(" jvmvisor.rootfs=").append(VmConfig.ROOTFS_TAG);
-        if (vm.rootfsReadonly()) {
-            b.append(" jvmvisor.rootfs_ro=1");
-        }
-        if (vm.rootfsCache() != null) {
-            b.append(" jvmvisor.cache=").append(vm.rootfsCache());
         }
         return b.toString();
     }

@@ -31,14 +31,42 @@ public final class QemuEngine implements Engine {
 
     @Override
     public Vm start(VmConfig config, Path stateDir) throws IOException {
+        return start(config, stateDir, false);
+    }
+
+    @Override
+    public Vm start(VmConfig config, Path stateDir, boolean useTemplate) throws IOException {
+        VmTemplate template = null;
+        if (useTemplate) {
+            try {
+                template = VmTemplate.find(VmTemplate.root(), config);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot look for a VM template: " + e.getMessage());
+            }
+        }
+        if (template != null) {
+            try {
+                return launch(config, stateDir, template);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "restore from the template " + template.dir() + " failed, booting cold (the template is discarded): "
+                        + e.getMessage());
+                template.discard();
+            }
+        }
+        return launch(config, stateDir, null);
+    }
+
+    private Vm launch(VmConfig config, Path stateDir, VmTemplate template) throws IOException {
         Path jail = jail();
         if (!Files.isExecutable(jail)) {
             throw new IOException("the VMM jail " + jail + " is missing: build the shim module (mvn install)");
         }
         Path exports = stateDir.resolve(EXPORTS_DIR).toAbsolutePath();
         Files.createDirectories(exports);
+        List<String> vmm = template == null ? QemuCommandLine.of(config, exports)
+                : QemuCommandLine.of(config, exports, QemuCommandLine.Start.RESTORE, template.ram());
         List<String> argv = new ArrayList<>(JailCommandLine.of(jail, config, exports, ProcessHandle.current().pid(),
-                List.of(), QemuCommandLine.of(config, exports)));
+                List.of(), vmm));
         LOG.log(Level.INFO, "starting the VM: " + String.join(" ", argv));
         Files.deleteIfExists(config.agentSocket());
         Files.deleteIfExists(config.qmpSocket());
@@ -49,6 +77,27 @@ public final class QemuEngine implements Engine {
         Files.writeString(stateDir.resolve(PID_FILE), Long.toString(p.pid()));
         LOG.log(Level.INFO, "QEMU started, pid " + p.pid());
         ConsoleLog console = new ConsoleLog(p.getInputStream(), stateDir.resolve("console.log"));
-        return new QemuVm(p, config, console);
+        if (template == null) {
+            return new QemuVm(p, config, console);
+        }
+        try {
+            TemplateRestore.run(config.qmpSocket(), template.state(), p, 10_000);
+        } catch (IOException | InterruptedException e) {
+            p.destroyForcibly();
+            try {
+                p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
+            console.drain(500);
+            Files.deleteIfExists(config.agentSocket());
+            Files.deleteIfExists(config.qmpSocket());
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException(e.getMessage() + "; console:\n" + console.tail(5), e);
+        }
+        LOG.log(Level.INFO, "VM restored from the template " + template.dir());
+        return new QemuVm(p, config, console, true);
     }
 }

@@ -15,8 +15,14 @@ final class QemuVm implements Vm {
     private final VmConfig config;
     private final ConsoleLog console;
     private final CompletableFuture<Integer> exit;
+    private final boolean restored;
 
     QemuVm(Process process, VmConfig config, ConsoleLog console) {
+        this(process, config, console, false);
+    }
+
+    QemuVm(Process process, VmConfig config, ConsoleLog console, boolean restored) {
+        this.restored = restored;
         this.process = process;
         this.config = config;
         this.console = console;
@@ -26,6 +32,11 @@ final class QemuVm implements Vm {
     @Override
     public long pid() {
         return process.pid();
+    }
+
+    @Override
+    public boolean restored() {
+        return restored;
     }
 
     @Override

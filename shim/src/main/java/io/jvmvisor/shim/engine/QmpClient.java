@@ -33,6 +33,50 @@ public final class QmpClient {
         }
     }
 
+    /** One QMP connection for several commands (a migration: capabilities, migrate, polls). */
+    public static final class Session implements AutoCloseable {
+        private final SocketChannel ch;
+        private final BufferedReader in;
+        private final java.io.OutputStream out;
+
+        private Session(SocketChannel ch) throws IOException {
+            this.ch = ch;
+            this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+            this.out = Channels.newOutputStream(ch);
+            readAnswer(in, "greeting", true);
+            call("qmp_capabilities", null);
+        }
+
+        /** Connects, retrying while the socket does not exist or refuses, until {@code deadlineNanos}. */
+        public static Session open(Path socket, long deadlineNanos) throws IOException, InterruptedException {
+            while (true) {
+                SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+                try {
+                    ch.connect(UnixDomainSocketAddress.of(socket));
+                    return new Session(ch);
+                } catch (IOException e) {
+                    ch.close();
+                    if (System.nanoTime() > deadlineNanos) {
+                        throw new IOException("QMP socket " + socket + ": " + e.getMessage());
+                    }
+                    Thread.sleep(5);
+                }
+            }
+        }
+
+        /** Runs {@code command} with {@code arguments} (JSON object text, or null); returns its "return". */
+        public JsonNode call(String command, String arguments) throws IOException {
+            String msg = "{\"execute\":\"" + command + "\"" + (arguments == null ? "" : ",\"arguments\":" + arguments) + "}\n";
+            out.write(msg.getBytes(StandardCharsets.UTF_8));
+            return readAnswer(in, command, false);
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+
     private static JsonNode readAnswer(BufferedReader in, String what, boolean greeting) throws IOException {
         while (true) {
             String line = in.readLine();

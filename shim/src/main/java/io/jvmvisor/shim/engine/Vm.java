@@ -27,6 +27,11 @@ public interface Vm {
     /** The first recent console line containing {@code needle} ("Kernel panic"), or null. */
     String consoleLine(String needle);
 
+    /** Whether the VM was restored from a template (its agent then waits for Resume) rather than booted. */
+    default boolean restored() {
+        return false;
+    }
+
     /** Stops the vCPUs (pause). */
     void pause() throws IOException;
 

@@ -22,6 +22,25 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void aTemplateBootsWithoutRootfsAndARestoreHasNoKernelAndTheTemplatesRamReadOnlyCopyOnWrite() {
+        VmConfig vm = config(true, List.of(), VmConfig.Accel.TCG, 0, true);
+        Path ram = Path.of("/run/jvmvisor/templates/k/ram");
+        List<String> t = QemuCommandLine.of(vm, Path.of("/x"), QemuCommandLine.Start.TEMPLATE, ram);
+        assertEquals("memory-backend-file,id=ram,size=300M,mem-path=/run/jvmvisor/templates/k/ram,share=on", after(t, "-object"));
+        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0 noapictimer quiet", after(t, "-append"));
+        assertFalse(t.contains("-incoming"));
+        List<String> r = QemuCommandLine.of(vm, Path.of("/x"), QemuCommandLine.Start.RESTORE, ram);
+        assertEquals("memory-backend-file,id=ram,size=300M,mem-path=/run/jvmvisor/templates/k/ram,share=off,readonly=on,rom=off",
+                after(r, "-object"));
+        assertFalse(r.contains("-kernel") || r.contains("-append"), "the kernel is in the template's RAM");
+        assertEquals("defer", after(r, "-incoming"));
+        assertEquals("on," + QemuCommandLine.SANDBOX.substring(3), after(r, "-sandbox"));
+        // the same devices in the same order as the template's: only paths and backend options differ
+        List<String> devices = t.stream().filter(a -> a.startsWith("virtio-") || a.startsWith("virtserialport")).toList();
+        assertEquals(devices, r.stream().filter(a -> a.startsWith("virtio-") || a.startsWith("virtserialport")).toList());
+    }
+
+    @Test
     void tcgMicrovmWithRootfsAndVirtioSerial() {
         List<String> argv = QemuCommandLine.of(config(false, List.of(), VmConfig.Accel.TCG, 0, true));
         assertEquals("qemu-system-x86_64", argv.get(0));

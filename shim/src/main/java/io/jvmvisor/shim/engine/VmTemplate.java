@@ -1,0 +1,181 @@
+package io.jvmvisor.shim.engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Set;
+
+/**
+ * A VM template: the RAM and device state of a guest booted to its agent's ready line with nothing
+ * of the host mounted, from which a VM of the same shape is restored instead of booted
+ * ({@link TemplateRestore}); docs/templates.md.
+ *
+ * <p>On disk, {@code <root>/<key>/} holds {@code ram} (the guest RAM, mapped copy-on-write and
+ * read-only by every restored QEMU), {@code state} (QEMU's device state, migrated with
+ * {@code x-ignore-shared}) and {@code shape} (what the guest state depends on: QEMU's binary,
+ * kernel and initrd by path, size, mtime and inode, vCPUs, memory, accelerator, the 9p devices, the
+ * kernel command line, this format's version). The key is a hash of the shape; a template is used
+ * only when its shape file equals the shape of the VM to start, so a rebuilt kernel, initrd or an
+ * upgraded QEMU makes a new key and the old template is never used again. The root is
+ * {@code /run/jvmvisor/templates} (tmpfs: gone at reboot), owned by root with mode 0700, as each
+ * template directory: a template found otherwise is not used.
+ *
+ * <p>Shapes served: no NIC (docker {@code --network=none}, the CLI's default), no vsock, a quiet
+ * console, any vCPUs/memory and any list of 9p shares; anything else boots cold.
+ */
+public record VmTemplate(Path dir, String shape) {
+    /** Bumped whenever what a template holds or how it is restored changes. */
+    static final String FORMAT = "jvmvisor-template-1";
+    public static final String RAM = "ram";
+    public static final String STATE = "state";
+    public static final String SHAPE = "shape";
+    /** Environment variable naming the templates' root, or {@code off}. */
+    public static final String ENV = "JVMVISOR_TEMPLATES";
+    public static final Path DEFAULT_ROOT = Path.of("/run/jvmvisor/templates");
+    private static final Set<PosixFilePermission> OWNER_ONLY = Set.of(PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+
+    public Path ram() {
+        return dir.resolve(RAM);
+    }
+
+    public Path state() {
+        return dir.resolve(STATE);
+    }
+
+    /** The templates' root ({@code $JVMVISOR_TEMPLATES}, property {@code jvmvisor.templates}); null when off. */
+    public static Path root() {
+        String v = System.getenv(ENV);
+        if (v == null || v.isEmpty()) {
+            v = System.getProperty("jvmvisor.templates");
+        }
+        if (v == null || v.isEmpty()) {
+            return DEFAULT_ROOT;
+        }
+        return v.equals("off") ? null : Path.of(v).toAbsolutePath();
+    }
+
+    /** What a template for {@code vm} must match, or null when no template serves such a VM. */
+    public static String shape(VmConfig vm) throws IOException {
+        if (!vm.nics().isEmpty() || vm.vsockCid() > 0 || !vm.quiet()) {
+            return null;
+        }
+        Path qemu = qemuBinary();
+        if (qemu == null) {
+            return null;
+        }
+        StringBuilder b = new StringBuilder(FORMAT).append('\n');
+        b.append("qemu=").append(stat(qemu)).append('\n');
+        b.append("kernel=").append(stat(vm.kernel())).append('\n');
+        b.append("initrd=").append(stat(vm.initrd())).append('\n');
+        b.append("vcpus=").append(vm.vcpus()).append('\n');
+        b.append("memory=").append(vm.memoryMib()).append('\n');
+        b.append("accel=").append(vm.accel()).append('\n');
+        b.append("shares=").append(String.join(",", vm.shares().stream().map(VmConfig.HostShare::tag).toList())).append('\n');
+        b.append("cmdline=").append(QemuCommandLine.templateCommandLine(vm)).append('\n');
+        return b.toString();
+    }
+
+    /** The directory name of a shape: a hash of it. */
+    public static String key(String shape) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(shape.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The template for {@code vm} under {@code root}, or null (none, another shape, unsafe modes). */
+    public static VmTemplate find(Path root, VmConfig vm) throws IOException {
+        String shape = shape(vm);
+        if (root == null || shape == null) {
+            return null;
+        }
+        Path dir = root.resolve(key(shape));
+        if (!ownerOnlyDir(root) || !ownerOnlyDir(dir)) {
+            return null;
+        }
+        Path shapeFile = dir.resolve(SHAPE);
+        Path ram = dir.resolve(RAM);
+        if (!Files.isRegularFile(shapeFile, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(ram, LinkOption.NOFOLLOW_LINKS)
+                || !Files.isRegularFile(dir.resolve(STATE), LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        if (!Files.readString(shapeFile, StandardCharsets.UTF_8).equals(shape) || Files.size(ram) != ((long) vm.memoryMib() << 20)) {
+            return null;
+        }
+        return new VmTemplate(dir, shape);
+    }
+
+    /** A directory (not a link) of this process's user with no access for anyone else. */
+    static boolean ownerOnlyDir(Path dir) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            Object uid = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            return a.isDirectory() && OWNER_ONLY.containsAll(a.permissions())
+                    && ((Integer) uid).longValue() == currentUid();
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    static long currentUid() {
+        try {
+            return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Removes a template that failed to restore (the next miss builds it again). */
+    public void discard() {
+        Path gone = dir.resolveSibling(dir.getFileName() + ".bad-" + ProcessHandle.current().pid());
+        try {
+            Files.move(dir, gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(gone);
+        } catch (IOException e) {
+            // another shim discarded it first
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            try (var s = Files.list(p)) {
+                for (Path c : s.toList()) {
+                    deleteTree(c);
+                }
+            }
+        }
+        Files.deleteIfExists(p);
+    }
+
+    /** "path size mtime inode" of a file: a rebuilt or replaced file gives another line. */
+    static String stat(Path file) throws IOException {
+        Path real = file.toRealPath();
+        return real + " " + Files.size(real) + " " + Files.getLastModifiedTime(real).toMillis() + " "
+                + Files.getAttribute(real, "unix:ino");
+    }
+
+    /** The {@code qemu-system-x86_64} QEMU is run as (first on PATH), or null. */
+    static Path qemuBinary() {
+        String path = System.getenv("PATH");
+        for (String d : (path == null ? "/usr/bin" : path).split(":")) {
+            if (d.isEmpty()) {
+                continue;
+            }
+            Path p = Path.of(d, QemuCommandLine.QEMU);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+}
