@@ -62,7 +62,20 @@ public final class BootBreakdownBench {
             s.add(Row.unavailable("create → deleted", "ms", Runtimes.JVMVISOR, reason));
             return s;
         }
-        List<String> order = new ArrayList<>(done.getFirst().segments().keySet());
+        // runs restored from a VM template have "restored" where cold boots have "first-console-line"
+        List<String> order = new ArrayList<>();
+        for (Breakdown b : done) {
+            for (String seg : b.segments().keySet()) {
+                if (!order.contains(seg)) {
+                    int at = order.indexOf("→ agent-ready");
+                    order.add(at >= 0 && !seg.equals("→ agent-ready") && b.segments().containsKey("→ agent-ready")
+                            && indexIn(b, seg) < indexIn(b, "→ agent-ready") ? at : order.size(), seg);
+                }
+            }
+        }
+        long restored = done.stream().filter(b -> b.segments().containsKey("→ restored")).count();
+        s.note(restored + " of " + done.size() + " runs restored the VM from a template (docs/templates.md), "
+                + (done.size() - restored) + " booted it cold.");
         for (String seg : order) {
             List<Double> v = new ArrayList<>();
             for (Breakdown b : done) {
@@ -79,6 +92,10 @@ public final class BootBreakdownBench {
         }
         charts.stacked(s, "boot-breakdown.png", "jvmvisor boot breakdown per run", order, done);
         return s;
+    }
+
+    private static int indexIn(Breakdown b, String seg) {
+        return new ArrayList<>(b.segments().keySet()).indexOf(seg);
     }
 
     private static Breakdown once(BenchContext ctx, OciCli cli, Path bundle, String id) {

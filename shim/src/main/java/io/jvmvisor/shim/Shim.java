@@ -251,6 +251,7 @@ final class Shim {
                 + " extra 9p shares, " + net.nics().size() + " NIC(s)");
 
         boolean templates = templatesWanted(spec);
+        Thread warmUp = Thread.ofPlatform().daemon().name("agent-warm-up").start(() -> AgentClient.warmUp(socketDir));
         Vm started = engine.start(config, stateDir, templates);
         vm = started;
         mark("vmm-started");
@@ -283,6 +284,7 @@ final class Shim {
             }
         }, "shim-shutdown"));
 
+        warmUp.join();
         AgentClient client = connectAgent(started);
         if (started.restored()) {
             try {
@@ -363,8 +365,10 @@ final class Shim {
     /** This VM booted cold for want of a template of its shape: a detached builder makes one for the next VMs. */
     private static void buildTemplateLater(VmConfig config) {
         try {
-            if (VmTemplate.shape(config) != null && VmTemplate.find(VmTemplate.root(), config) == null) {
-                TemplateBuilder.spawn(config, VmTemplate.root());
+            Path root = VmTemplate.root();
+            if (VmTemplate.shape(config) != null && VmTemplate.find(root, config) == null
+                    && !(Files.isDirectory(root) && TemplateBuilder.busy(config, root))) {
+                TemplateBuilder.spawn(config, root);
                 LOG.log(Level.INFO, "no VM template of this shape yet: a builder was started (" + VmTemplate.root() + ")");
             }
         } catch (IOException e) {

@@ -159,6 +159,23 @@ public final class TemplateBuilder {
         }
     }
 
+    /** Whether a builder holds the lock of {@code vm}'s shape now (then no other is started). */
+    public static boolean busy(VmConfig vm, Path root) throws IOException {
+        String shape = VmTemplate.shape(vm);
+        if (shape == null) {
+            return false;
+        }
+        Path lockPath = root.resolve(VmTemplate.key(shape) + ".lock");
+        if (!Files.exists(lockPath)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.WRITE); FileLock l = ch.tryLock()) {
+            return l == null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            return true;
+        }
+    }
+
     /**
      * Starts a detached builder (its own session, out of the caller's cgroup, its log in
      * {@code <root>/build.log}) for {@code vm}'s shape; it returns at once.
