@@ -27,7 +27,9 @@ class QemuCommandLineTest {
         Path ram = Path.of("/run/jvmvisor/templates/k/ram");
         List<String> t = QemuCommandLine.of(vm, Path.of("/x"), QemuCommandLine.Start.TEMPLATE, ram);
         assertEquals("memory-backend-file,id=ram,size=300M,mem-path=/run/jvmvisor/templates/k/ram,share=on", after(t, "-object"));
-        assertEquals("console=ttyS0 reboot=t panic=-1 no_timer_check pty.legacy_count=0 noapictimer quiet", after(t, "-append"));
+        assertFalse(after(t, "-append").contains("jvmvisor.rootfs"), "the template's agent mounts no rootfs");
+        assertEquals(after(t, "-append") + " jvmvisor.rootfs=rootfs jvmvisor.rootfs_ro=1",
+                after(QemuCommandLine.of(vm, Path.of("/x")), "-append"), "otherwise the cold boot's command line");
         assertFalse(t.contains("-incoming"));
         List<String> r = QemuCommandLine.of(vm, Path.of("/x"), QemuCommandLine.Start.RESTORE, ram);
         assertEquals("memory-backend-file,id=ram,size=300M,mem-path=/run/jvmvisor/templates/k/ram,share=off,readonly=on,rom=off",
