@@ -3,11 +3,14 @@ package io.jvmvisor.runtime;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.jvmvisor.oci.Spec;
 import io.jvmvisor.oci.SpecException;
 import io.jvmvisor.oci.SpecLoader;
 import io.jvmvisor.runtime.state.ContainerRecord;
 import io.jvmvisor.runtime.state.StoreException;
+import io.jvmvisor.shim.control.FlatJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,11 +77,12 @@ final class ExecCommand implements CliCommand {
         } catch (StoreException e) {
             throw new CliException(e.getMessage());
         }
-        JsonNode process = process(g, p, id, record);
+        ProcessJson proc = process(g, p, id, record);
+        JsonNode process = proc.json();
         if (!"0".equals(p.value("preserve-fds"))) {
             throw new CliException("--preserve-fds is not supported by jvmvisor (the process runs in a VM)");
         }
-        boolean terminal = process.path("terminal").asBoolean(false);
+        boolean terminal = proc.terminal();
         if (terminal && p.value("console-socket") == null) {
             throw new CliException("cannot allocate tty if jvmvisor will detach without setting console socket");
         }
@@ -89,12 +93,23 @@ final class ExecCommand implements CliCommand {
         return new ExecStandIn(containers, id, process, p.value("console-socket"), pidFile).run();
     }
 
-    /** The process to run: --process's file, or the container's process with the command and flags given. */
-    private static JsonNode process(Global g, Options.Parsed p, String id, ContainerRecord record) throws CliException {
+    /** The process to run, and whether it has a terminal. */
+    private record ProcessJson(JsonNode json, boolean terminal) {
+    }
+
+    /**
+     * The process to run: --process's file, or the container's process with the command and flags given.
+     * The file (what containerd passes) goes to the shim as it is, read only for "terminal": no
+     * ObjectMapper in this short-lived JVM (the shim reads it with its own).
+     */
+    private static ProcessJson process(Global g, Options.Parsed p, String id, ContainerRecord record) throws CliException {
         String file = p.value("process");
         if (file != null) {
             try {
-                return Json.mapper().readTree(Files.readAllBytes(Path.of(file)));
+                // one line on the control socket: a newline is JSON whitespace (never inside a string)
+                String json = Files.readString(Path.of(file)).replace('\n', ' ').replace('\r', ' ').strip();
+                Boolean terminal = FlatJson.bool(FlatJson.parse(json), "terminal");
+                return new ProcessJson(new POJONode(new RawValue(json)), Boolean.TRUE.equals(terminal));
             } catch (IOException e) {
                 throw new CliException("cannot read process file " + file + ": " + e.getMessage());
             }
@@ -139,6 +154,6 @@ final class ExecCommand implements CliCommand {
                 throw new CliException("invalid --user " + p.value("user") + " (format: <uid>[:<gid>], numeric)");
             }
         }
-        return proc;
+        return new ProcessJson(proc, p.flag("tty"));
     }
 }

@@ -3,6 +3,8 @@ package io.jvmvisor.shim.control;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.POJONode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -66,6 +68,9 @@ final class ControlCodec {
     }
 
     private static String tree(JsonNode n) throws JsonProcessingException {
+        if (n instanceof POJONode pojo && pojo.getPojo() instanceof RawValue raw) {
+            return raw.rawValue().toString(); // JSON text as given (exec --process's file): no ObjectMapper
+        }
         return n == null ? null : Trees.MAPPER.writeValueAsString(n);
     }
 }

@@ -42,6 +42,18 @@ class ControlCodecTest {
         assertEquals(r, MAPPER.readValue(line, ControlRequest.class));
     }
 
+    // exec --process's file goes as given (no ObjectMapper in the CLI); the shim reads the same process
+    @Test
+    void aRawProcessIsWrittenAsGiven() throws Exception {
+        String json = "{\"args\":[\"sh\",\"-c\",\"echo \\\"a b\\\"\"],  \"terminal\":false, \"env\":[\"A=1\"]}";
+        ControlRequest r = ControlRequest.execForStandIn("e", new com.fasterxml.jackson.databind.node.POJONode(
+                new com.fasterxml.jackson.databind.util.RawValue(json)), 1, null);
+        String line = new String(ControlCodec.write(r), StandardCharsets.UTF_8);
+        ControlRequest read = new ObjectMapper().readValue(line, ControlRequest.class);
+        assertEquals(new ObjectMapper().readTree(json), read.process());
+        assertEquals(true, read.standIn());
+    }
+
     /** Every component set (a component the hand-written reader misses fails here). */
     @Test
     void everyResponseComponentIsRead() throws Exception {
