@@ -156,6 +156,7 @@ public final class AotTraining {
             group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).await(5, TimeUnit.SECONDS);
         }
         new Exit(0, null, null).toJson();
+        IdleSettle.settle();
     }
 
     /** Answers like an agent whose container prints a line and exits 0. */

@@ -170,6 +170,7 @@ final class ShimControl implements ControlServer.Handler {
         shim.mark("started");
         shim.moveTo(new Running());
         shim.writeTimeline();
+        IdleSettle.request();
         return ControlResponse.success();
     }
 

@@ -1,0 +1,96 @@
+package io.jvmvisor.shim;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+
+/**
+ * Shrinks the shim JVM once the container has settled (created, started): a full GC, after which
+ * SerialGC hands the heap above {@code -XX:MaxHeapFreeRatio} back to the kernel ({@link ShimLauncher#JVM_FLAGS}),
+ * then {@code malloc_trim(0)} for what start-up freed in the C heap, and once more after HotSpot's chunk
+ * pool has given its arena chunks back to malloc. Start-up leaves 5-7 MiB of each behind that an idle
+ * shim never uses again. Runs {@link #DELAY_MS} after the last request, on a
+ * short-lived thread, so that no request waits for it; a request during the wait postpones it.
+ */
+final class IdleSettle {
+    static final long DELAY_MS = 300;
+    /** The period of HotSpot's ChunkPoolCleaner (chunkPool.cpp). */
+    static final long CHUNK_POOL_ROUND_MS = 5000;
+    private static final Logger LOG = System.getLogger("shim");
+    private static final Object LOCK = new Object();
+    private static long due;
+    private static boolean pending;
+    private static int runs;
+
+    private IdleSettle() {
+    }
+
+    /** Settles {@link #DELAY_MS} from now (or later, if another request comes meanwhile). */
+    static void request() {
+        synchronized (LOCK) {
+            due = System.nanoTime() + DELAY_MS * 1_000_000L;
+            if (pending) {
+                return;
+            }
+            pending = true;
+        }
+        Thread.ofPlatform().daemon().name("settle").start(IdleSettle::waitAndSettle);
+    }
+
+    /** How many times the shim has settled (tests). */
+    static int runs() {
+        synchronized (LOCK) {
+            return runs;
+        }
+    }
+
+    private static void waitAndSettle() {
+        try {
+            while (true) {
+                long wait;
+                synchronized (LOCK) {
+                    wait = due - System.nanoTime();
+                    if (wait <= 0) {
+                        pending = false;
+                        break;
+                    }
+                }
+                Thread.sleep(wait / 1_000_000L + 1);
+            }
+            settle();
+            // HotSpot hands its pooled arena chunks (compilations, class linking) back to malloc every 5 s
+            // (ChunkPoolCleaner): a second trim once one such round has passed returns them to the kernel
+            Thread.sleep(CHUNK_POOL_ROUND_MS + 500);
+            boolean trimmed = io.jvmvisor.sys.NativeHeap.trim();
+            LOG.log(Level.DEBUG, () -> "trimmed the C heap again: resident " + residentKib() + " KiB"
+                    + (trimmed ? "" : " (nothing to trim)"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A full GC, then the C heap trimmed; logged at debug level with the resident set before and after. */
+    static void settle() {
+        long before = residentKib();
+        System.gc();
+        boolean trimmed = io.jvmvisor.sys.NativeHeap.trim();
+        synchronized (LOCK) {
+            runs++;
+        }
+        LOG.log(Level.DEBUG, () -> "settled: resident " + before + " -> " + residentKib() + " KiB"
+                + (trimmed ? "" : " (nothing to trim in the C heap)"));
+    }
+
+    /** VmRSS of this process in KiB, or -1. */
+    static long residentKib() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not on Linux
+        }
+        return -1;
+    }
+}
