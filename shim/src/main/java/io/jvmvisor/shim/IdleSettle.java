@@ -20,6 +20,7 @@ final class IdleSettle {
     private static long due;
     private static boolean pending;
     private static int runs;
+    private static long lastRoundTrim = System.nanoTime() - Long.MAX_VALUE / 2;
 
     private IdleSettle() {
     }
@@ -57,15 +58,30 @@ final class IdleSettle {
                 Thread.sleep(wait / 1_000_000L + 1);
             }
             settle();
-            // HotSpot hands its pooled arena chunks (compilations, class linking) back to malloc every 5 s
-            // (ChunkPoolCleaner): a second trim once one such round has passed returns them to the kernel
-            Thread.sleep(CHUNK_POOL_ROUND_MS + 500);
+            // HotSpot hands its pooled arena chunks (compilations, class linking: ~5 MiB after start-up) back
+            // to malloc every 5 s of uptime (ChunkPoolCleaner): a second trim just after the next round
+            Thread.sleep(untilAfterChunkPoolRound());
+            synchronized (LOCK) {
+                if (System.nanoTime() - lastRoundTrim < CHUNK_POOL_ROUND_MS * 1_000_000L) {
+                    return; // a settle of the same burst has trimmed after this round
+                }
+                lastRoundTrim = System.nanoTime();
+            }
             boolean trimmed = io.jvmvisor.sys.NativeHeap.trim();
             LOG.log(Level.DEBUG, () -> "trimmed the C heap again: resident " + residentKib() + " KiB"
                     + (trimmed ? "" : " (nothing to trim)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Milliseconds until just after the chunk pool's next round (rounds at multiples of 5 s of JVM uptime). */
+    static long untilAfterChunkPoolRound() {
+        long uptime = ProcessHandle.current().info().startInstant()
+                .map(i -> java.time.Duration.between(i, java.time.Instant.now()).toMillis())
+                .orElse(0L);
+        long next = (uptime / CHUNK_POOL_ROUND_MS + 1) * CHUNK_POOL_ROUND_MS + 300;
+        return Math.max(100, next - uptime);
     }
 
     /** A full GC, then the C heap trimmed; logged at debug level with the resident set before and after. */
