@@ -13,6 +13,8 @@ import java.lang.System.Logger.Level;
  */
 final class IdleSettle {
     static final long DELAY_MS = 300;
+    /** The delay after create: long enough for the start that usually follows (TCG, a loaded host: ~0.5-1.5 s). */
+    static final long AFTER_CREATE_MS = 3000;
     /** The period of HotSpot's ChunkPoolCleaner (chunkPool.cpp). */
     static final long CHUNK_POOL_ROUND_MS = 5000;
     private static final Logger LOG = System.getLogger("shim");
@@ -27,8 +29,16 @@ final class IdleSettle {
 
     /** Settles {@link #DELAY_MS} from now (or later, if another request comes meanwhile). */
     static void request() {
+        request(DELAY_MS);
+    }
+
+    /**
+     * Settles {@code delayMs} from now (or later, if another request comes meanwhile). A created container
+     * asks with {@link #AFTER_CREATE_MS}: docker and containerd start it at once, and one GC then serves both.
+     */
+    static void request(long delayMs) {
         synchronized (LOCK) {
-            due = System.nanoTime() + DELAY_MS * 1_000_000L;
+            due = System.nanoTime() + delayMs * 1_000_000L;
             if (pending) {
                 return;
             }

@@ -168,7 +168,7 @@ final class Shim {
         cleanup.release();
         created.complete(ProcessHandle.current().pid());
         Thread.ofPlatform().daemon().name("wait-init").start(this::waitInit);
-        IdleSettle.request(); // start-up is over: give back what it left behind
+        IdleSettle.request(IdleSettle.AFTER_CREATE_MS); // start-up is over: give back what it left behind
         vm.onExit().thenAccept(code -> finished.complete(new Exit(137, null,
                 "the VM exited unexpectedly (QEMU exit code " + code + "); console:\n" + vm.consoleTail(10))));
         Exit exit = finished.join();
