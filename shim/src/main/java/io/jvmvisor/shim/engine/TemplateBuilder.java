@@ -94,8 +94,17 @@ public final class TemplateBuilder {
             shares.add(new VmConfig.HostShare(s.tag(), exports.resolve(s.tag()), false));
         }
         VmConfig t = new VmConfig(vm.vcpus(), vm.memoryMib(), vm.kernel(), vm.initrd(), exports.resolve(VmConfig.ROOTFS_TAG), false,
-                shares, tmp, vm.accel(), 0, true, null, List.of());
-        List<String> argv = QemuCommandLine.of(t, exports, QemuCommandLine.Start.TEMPLATE, tmp.resolve(VmTemplate.RAM));
+                shares, tmp, vm.accel(), 0, true, null, vm.nics());
+        List<String> argv = new ArrayList<>();
+        if (!vm.nics().isEmpty()) {
+            // the NICs' taps, made as the shim makes a container's, in a network namespace of the builder's own
+            StringBuilder script = new StringBuilder("set -e; PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; ip link set lo up; ");
+            for (VmConfig.Nic n : vm.nics()) {
+                script.append("ip tuntap add dev ").append(n.tap()).append(" mode tap user 0; ip link set ").append(n.tap()).append(" up; ");
+            }
+            argv.addAll(List.of("unshare", "--net", "--", "sh", "-c", script + "exec \"$@\"", "sh"));
+        }
+        argv.addAll(QemuCommandLine.of(t, exports, QemuCommandLine.Start.TEMPLATE, tmp.resolve(VmTemplate.RAM)));
         Process qemu = new ProcessBuilder(argv).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.PIPE).start();
         try {
             CompletableFuture<String> ready = new CompletableFuture<>();
@@ -195,6 +204,9 @@ public final class TemplateBuilder {
         for (VmConfig.HostShare s : vm.shares()) {
             cmd.addAll(List.of("--share", s.tag()));
         }
+        for (VmConfig.Nic n : vm.nics()) {
+            cmd.addAll(List.of("--nic", n.id() + "," + n.tap() + "," + n.mac()));
+        }
         Path log = root.resolve("build.log");
         new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true).start();
@@ -208,6 +220,7 @@ public final class TemplateBuilder {
         Path initrd = null;
         VmConfig.Accel accel = VmConfig.Accel.TCG;
         List<VmConfig.HostShare> shares = new ArrayList<>();
+        List<VmConfig.Nic> nics = new ArrayList<>();
         for (int i = 0; i + 1 < argv.length; i += 2) {
             String v = argv[i + 1];
             switch (argv[i]) {
@@ -218,6 +231,10 @@ public final class TemplateBuilder {
                 case "--initrd" -> initrd = Path.of(v);
                 case "--accel" -> accel = VmConfig.Accel.valueOf(v);
                 case "--share" -> shares.add(new VmConfig.HostShare(v, Path.of("/"), false));
+                case "--nic" -> {
+                    String[] f = v.split(",", 3);
+                    nics.add(new VmConfig.Nic(f[0], f[1], f[2]));
+                }
                 default -> throw new IllegalArgumentException("unknown option " + argv[i]);
             }
         }
@@ -226,7 +243,7 @@ public final class TemplateBuilder {
             System.exit(2);
         }
         leaveCgroups();
-        VmConfig vm = new VmConfig(vcpus, mem, kernel, initrd, Path.of("/"), false, shares, root, accel, 0, true, null, List.of());
+        VmConfig vm = new VmConfig(vcpus, mem, kernel, initrd, Path.of("/"), false, shares, root, accel, 0, true, null, nics);
         long t0 = System.nanoTime();
         try {
             VmTemplate t = build(vm, root, 60_000);

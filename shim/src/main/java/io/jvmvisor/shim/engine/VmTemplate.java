@@ -27,8 +27,9 @@ import java.util.Set;
  * {@code /run/jvmvisor/templates} (tmpfs: gone at reboot), owned by root with mode 0700, as each
  * template directory: a template found otherwise is not used.
  *
- * <p>Shapes served: no NIC (docker {@code --network=none}, the CLI's default), no vsock, a quiet
- * console, any vCPUs/memory and any list of 9p shares; anything else boots cold.
+ * <p>Shapes served: up to {@link #MAX_NICS} NICs (none: docker {@code --network=none}, the CLI's
+ * default; one: docker's bridge), no vsock, a quiet console, any vCPUs/memory and any list of 9p
+ * shares; anything else boots cold.
  */
 public record VmTemplate(Path dir, String shape) {
     /** Bumped whenever what a template holds or how it is restored changes. */
@@ -39,6 +40,8 @@ public record VmTemplate(Path dir, String shape) {
     /** Environment variable naming the templates' root, or {@code off}. */
     public static final String ENV = "JVMVISOR_TEMPLATES";
     public static final Path DEFAULT_ROOT = Path.of("/run/jvmvisor/templates");
+    /** VMs with more NICs boot cold. */
+    static final int MAX_NICS = 4;
     private static final Set<PosixFilePermission> OWNER_ONLY = Set.of(PosixFilePermission.OWNER_READ,
             PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
@@ -64,7 +67,7 @@ public record VmTemplate(Path dir, String shape) {
 
     /** What a template for {@code vm} must match, or null when no template serves such a VM. */
     public static String shape(VmConfig vm) throws IOException {
-        if (!vm.nics().isEmpty() || vm.vsockCid() > 0 || !vm.quiet()) {
+        if (vm.nics().size() > MAX_NICS || vm.vsockCid() > 0 || !vm.quiet()) {
             return null;
         }
         Path qemu = qemuBinary();
@@ -79,6 +82,9 @@ public record VmTemplate(Path dir, String shape) {
         b.append("memory=").append(vm.memoryMib()).append('\n');
         b.append("accel=").append(vm.accel()).append('\n');
         b.append("shares=").append(String.join(",", vm.shares().stream().map(VmConfig.HostShare::tag).toList())).append('\n');
+        // a NIC's MAC is device state: the guest keeps the template's (every VM boots NIC i with the
+        // same MAC, NetCommands.bootMac, and ConfigureNetwork gives it the container's)
+        b.append("nics=").append(String.join(",", vm.nics().stream().map(VmConfig.Nic::mac).toList())).append('\n');
         b.append("cmdline=").append(QemuCommandLine.templateCommandLine(vm)).append('\n');
         return b.toString();
     }

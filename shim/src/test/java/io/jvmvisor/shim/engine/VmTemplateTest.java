@@ -39,8 +39,10 @@ class VmTemplateTest {
                 "a 9p device more");
         Files.writeString(dir.resolve("vmlinux"), "rebuilt kernel");
         assertNotEquals(base, VmTemplate.shape(vm(256, List.of(), List.of(), true)), "a rebuilt kernel");
-        assertNull(VmTemplate.shape(vm(256, List.of(), List.of(new VmConfig.Nic("n0", "tap0", "02:00:00:00:00:01")), true)),
-                "NICs boot cold");
+        VmConfig.Nic nic = new VmConfig.Nic("n0", "tap0", "02:00:00:00:00:01");
+        assertNotEquals(base, VmTemplate.shape(vm(256, List.of(), List.of(nic), true)), "a NIC more");
+        assertNull(VmTemplate.shape(vm(256, List.of(), java.util.Collections.nCopies(VmTemplate.MAX_NICS + 1, nic), true)),
+                "more NICs boot cold");
         assertNull(VmTemplate.shape(vm(256, List.of(), List.of(), false)), "a debug console boots cold");
     }
 
