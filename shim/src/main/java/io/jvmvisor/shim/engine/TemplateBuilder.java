@@ -49,6 +49,7 @@ public final class TemplateBuilder {
             if (existing != null) {
                 return existing;
             }
+            VmTemplate.removeStale(root);
             Path tmp = root.resolve(key + ".tmp-" + ProcessHandle.current().pid());
             VmTemplate.deleteTree(tmp);
             Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

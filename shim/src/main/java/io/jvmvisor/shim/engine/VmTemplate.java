@@ -163,6 +163,51 @@ public record VmTemplate(Path dir, String shape) {
         Files.deleteIfExists(p);
     }
 
+    /**
+     * Removes the templates under {@code root} whose QEMU, kernel or initrd has changed or is gone
+     * since they were built (a rebuilt kernel makes a new key; the old template would only hold
+     * memory, ~40 MiB of tmpfs each). Returns how many went.
+     */
+    public static int removeStale(Path root) {
+        int n = 0;
+        try (var dirs = Files.list(root)) {
+            for (Path d : dirs.toList()) {
+                Path shapeFile = d.resolve(SHAPE);
+                if (!d.getFileName().toString().matches("[0-9a-f]{24}") || !Files.isRegularFile(shapeFile)) {
+                    continue;
+                }
+                if (stale(Files.readString(shapeFile, StandardCharsets.UTF_8))) {
+                    new VmTemplate(d, null).discard();
+                    n++;
+                }
+            }
+        } catch (IOException e) {
+            // nothing to sweep
+        }
+        return n;
+    }
+
+    static boolean stale(String shape) {
+        if (!shape.startsWith(FORMAT + "\n")) {
+            return true;
+        }
+        for (String line : shape.split("\n")) {
+            for (String k : new String[] {"qemu=", "kernel=", "initrd="}) {
+                if (line.startsWith(k)) {
+                    String path = line.substring(k.length(), line.indexOf(' ', k.length()) < 0 ? line.length() : line.indexOf(' ', k.length()));
+                    try {
+                        if (!stat(Path.of(path)).equals(line.substring(k.length()))) {
+                            return true;
+                        }
+                    } catch (IOException e) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** "path size mtime inode" of a file: a rebuilt or replaced file gives another line. */
     static String stat(Path file) throws IOException {
         Path real = file.toRealPath();

@@ -1,6 +1,8 @@
 package io.jvmvisor.shim.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -67,5 +69,10 @@ class VmTemplateTest {
         Files.setPosixFilePermissions(t, PosixFilePermissions.fromString("rwx------"));
         Files.write(t.resolve(VmTemplate.RAM), new byte[1 << 19]);
         assertNull(VmTemplate.find(root, vm), "a RAM file of another size");
+        assertEquals(0, VmTemplate.removeStale(root));
+        assertTrue(Files.exists(t), "a template of today's kernel stays");
+        Files.writeString(dir.resolve("vmlinux"), "rebuilt kernel");
+        assertEquals(1, VmTemplate.removeStale(root));
+        assertFalse(Files.exists(t), "a template of a rebuilt kernel is removed");
     }
 }
