@@ -17,12 +17,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /**
  * {@code create} as a recipe of steps, each with its undo on a
- * {@link CleanupStack}: validate the bundle, make the state dir, start the
- * shim, wait until it created the container, run createRuntime/prestart hooks,
- * write the pid file. A failure undoes every step: nothing is left behind.
+ * {@link CleanupStack}: read config.json, make the state dir, start the shim,
+ * validate the bundle (while the shim's JVM boots; before the shim for a config
+ * {@link ConfigPreview} cannot preview), wait until the shim created the container,
+ * run createRuntime/prestart hooks, write the pid file. A failure undoes every
+ * step: nothing is left behind.
  */
 public final class ContainerCreator {
     /** How long a shim whose create failed gets to undo its steps and exit before it is killed. */
@@ -60,38 +64,52 @@ public final class ContainerCreator {
         }
         Path bundle = o.bundle().toAbsolutePath().normalize();
         byte[] config;
-        Spec spec;
-        Path rootfs;
         try {
             config = SpecLoader.read(bundle);
-            spec = SpecLoader.parse(config);
-            SpecValidator.validate(spec, bundle);
-            rootfs = SpecValidator.rootfs(spec, bundle);
         } catch (SpecException e) {
             throw new CliException(e.getMessage());
         }
-        checkTerminal(spec, o);
-        String hostNetwork = io.jvmvisor.shim.net.NicPlan.hostNetworkRefusal(spec);
-        if (hostNetwork != null) {
-            throw new CliException(hostNetwork);
-        }
-        if (o.preserveFds() > 0) {
-            throw new CliException("--preserve-fds is not supported by jvmvisor (the container runs in a VM)");
+        // A plain config is previewed (no databind) and the shim started before the full parse, which
+        // then runs while the shim's JVM boots; any other config is parsed and checked first.
+        ConfigPreview preview = ConfigPreview.of(config, bundle);
+        Spec spec = preview == null ? parseAndCheck(config, bundle, o) : null;
+        Path rootfs;
+        Map<String, String> annotations;
+        List<String> networkPrefix;
+        if (spec == null) {
+            rootfs = preview.rootfs();
+            annotations = preview.annotations();
+            networkPrefix = ShimLauncher.networkPrefix(preview.network(), preview.networkPath());
+        } else {
+            try {
+                rootfs = SpecValidator.rootfs(spec, bundle);
+            } catch (SpecException e) {
+                throw new CliException(e.getMessage());
+            }
+            annotations = spec.annotationMap();
+            networkPrefix = ShimLauncher.networkPrefix(spec);
         }
         try (CleanupStack undo = new CleanupStack()) {
             ContainerRecord rec = new ContainerRecord(o.id(), bundle.toString(), rootfs.toString(),
-                    Instant.now().toString(), System.getProperty("user.name", ""), spec.annotationMap(), 0, 0);
-            Path stateDir = store.create(rec);
+                    Instant.now().toString(), System.getProperty("user.name", ""), annotations, 0, 0);
+            Path stateDir;
+            try {
+                stateDir = store.create(rec);
+            } catch (StoreException e) {
+                if (spec == null) {
+                    parseAndCheck(config, bundle, o); // a config error is reported first, as runc does
+                }
+                throw e;
+            }
             undo.push("state dir " + stateDir, () -> store.remove(o.id()));
             // held until create ends (or this process dies): state says creating meanwhile
             java.nio.channels.FileLock creating = store.lock(o.id());
             undo.push("the create lock", () -> creating.channel().close());
-            // the very bytes validated above: start, exec, delete and the shim read this copy
+            // the very bytes validated: start, exec, delete and the shim read this copy
             StateStore.writeAtomically(stateDir.resolve(StateStore.CONFIG_COPY), config);
-            store.writeHooks(o.id(), spec.hookSet());
 
             java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
-                    o.consoleSocket(), log.file(), log.format(), debug), spec);
+                    o.consoleSocket(), log.file(), log.format(), debug), networkPrefix);
             // the exit goes through _exit(2) (the reaper of the shim sits in waitpid): bound now, while the
             // shim boots the VM, not after the container is created
             io.jvmvisor.sys.ProcessExit.prepare();
@@ -104,6 +122,16 @@ public final class ContainerCreator {
             });
             // the shim is named at once: should this CLI die from here on, state and delete find it
             store.write(rec.withShim(shim.pid(), ProcStat.startTime(shim.pid())));
+            if (spec == null) {
+                try {
+                    spec = parseAndCheck(config, bundle, o);
+                } catch (CliException e) {
+                    // SIGTERM: the shim undoes what it did so far (VM, taps, host cgroup) and exits
+                    ShimLauncher.terminate(shim, Duration.ofSeconds(SHIM_CLEANUP_SECONDS));
+                    throw e;
+                }
+            }
+            store.writeHooks(o.id(), spec.hookSet());
             ShimLauncher.Held held;
             try {
                 held = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT, true);
@@ -147,6 +175,27 @@ public final class ContainerCreator {
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }
+    }
+
+    /** Parses and validates config.json and checks it against create's options; the first problem is the error. */
+    private static Spec parseAndCheck(byte[] config, Path bundle, Options o) throws CliException {
+        Spec spec;
+        try {
+            spec = SpecLoader.parse(config);
+            SpecValidator.validate(spec, bundle);
+            SpecValidator.rootfs(spec, bundle);
+        } catch (SpecException e) {
+            throw new CliException(e.getMessage());
+        }
+        checkTerminal(spec, o);
+        String hostNetwork = io.jvmvisor.shim.net.NicPlan.hostNetworkRefusal(spec);
+        if (hostNetwork != null) {
+            throw new CliException(hostNetwork);
+        }
+        if (o.preserveFds() > 0) {
+            throw new CliException("--preserve-fds is not supported by jvmvisor (the container runs in a VM)");
+        }
+        return spec;
     }
 
     /** runc's rules on terminal and console socket. */

@@ -100,11 +100,11 @@ public final class ShimLauncher {
         } catch (io.jvmvisor.oci.SpecException e) {
             spec = null; // create validated it before; the shim reports the problem itself
         }
-        return command(o, spec);
+        return command(o, networkPrefix(spec));
     }
 
-    /** As {@link #command(Options)}, with the config.json the caller parsed already (null: none). */
-    public static List<String> command(Options o, io.jvmvisor.oci.Spec spec) {
+    /** As {@link #command(Options)}, with the network prefix ({@link #networkPrefix(boolean, String)}) known. */
+    public static List<String> command(Options o, List<String> networkPrefix) {
         Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -112,7 +112,7 @@ public final class ShimLauncher {
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");
         }
-        cmd.addAll(networkPrefix(spec));
+        cmd.addAll(networkPrefix);
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
         Path aot = aotCache(home);
@@ -153,18 +153,26 @@ public final class ShimLauncher {
      * network namespace, so the shim's PID stays the JVM's (docker's prestart hook reads
      * {@code /proc/<pid>/ns/net} of that PID); QEMU, started by the shim, inherits the namespace.
      */
-    static List<String> networkPrefix(io.jvmvisor.oci.Spec spec) {
+    public static List<String> networkPrefix(io.jvmvisor.oci.Spec spec) {
         if (spec == null || spec.linux() == null) {
             return List.of();
         }
         for (var ns : spec.linux().namespaceList()) {
             if ("network".equals(ns.type())) {
-                return ns.path() == null || ns.path().isEmpty()
-                        ? List.of("/usr/bin/unshare", "--net", "--")
-                        : List.of("/usr/bin/nsenter", "--net=" + ns.path(), "--");
+                return networkPrefix(true, ns.path());
             }
         }
         return List.of();
+    }
+
+    /** The prefix for a config whose linux.namespaces has a network entry ({@code network}) with {@code path}. */
+    public static List<String> networkPrefix(boolean network, String path) {
+        if (!network) {
+            return List.of();
+        }
+        return path == null || path.isEmpty()
+                ? List.of("/usr/bin/unshare", "--net", "--")
+                : List.of("/usr/bin/nsenter", "--net=" + path, "--");
     }
 
     /** The config.json create kept in the state dir, else (no copy: tests) the bundle's. */
@@ -192,13 +200,13 @@ public final class ShimLauncher {
         } catch (io.jvmvisor.oci.SpecException e) {
             spec = null;
         }
-        return start(o, spec);
+        return start(o, networkPrefix(spec));
     }
 
-    /** As {@link #start(Options)}, with the config.json the caller parsed already (create: not parsed twice). */
-    public static Process start(Options o, io.jvmvisor.oci.Spec spec) throws IOException {
+    /** As {@link #start(Options)}, with the network prefix known (create: config.json not parsed again). */
+    public static Process start(Options o, List<String> networkPrefix) throws IOException {
         io.jvmvisor.shim.control.PrivateFiles.createDirectories(o.stateDir());
-        ProcessBuilder pb = new ProcessBuilder(command(o, spec));
+        ProcessBuilder pb = new ProcessBuilder(command(o, networkPrefix));
         pb.environment().putAll(ENVIRONMENT);
         if (o.consoleSocket() != null) {
             pb.redirectInput(new java.io.File("/dev/null"))

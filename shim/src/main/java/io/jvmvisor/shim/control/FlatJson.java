@@ -31,6 +31,14 @@ public final class FlatJson {
         return members;
     }
 
+    /** The elements of one JSON array, typed as {@link #parse}'s member values. */
+    public static java.util.List<Object> parseArray(String json) throws IOException {
+        Reader r = new Reader(json);
+        java.util.List<Object> elements = r.array();
+        r.end();
+        return elements;
+    }
+
     /** An object whose members are all strings (or null), e.g. annotations. */
     public static Map<String, String> parseStrings(String json) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
@@ -294,6 +302,33 @@ public final class FlatJson {
                 }
                 if (c != ',') {
                     throw error("expected ',' or '}'");
+                }
+            }
+        }
+
+        java.util.List<Object> array() throws IOException {
+            space();
+            if (i >= s.length() || s.charAt(i) != '[') {
+                throw error("not a JSON array");
+            }
+            i++;
+            java.util.List<Object> out = new java.util.ArrayList<>();
+            space();
+            if (peek() == ']') {
+                i++;
+                return out;
+            }
+            while (true) {
+                space();
+                out.add(value());
+                space();
+                char c = peek();
+                i++;
+                if (c == ']') {
+                    return out;
+                }
+                if (c != ',') {
+                    throw error("expected ',' or ']'");
                 }
             }
         }
