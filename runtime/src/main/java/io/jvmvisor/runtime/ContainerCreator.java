@@ -126,8 +126,7 @@ public final class ContainerCreator {
                 try {
                     spec = parseAndCheck(config, bundle, o);
                 } catch (CliException e) {
-                    // SIGTERM: the shim undoes what it did so far (VM, taps, host cgroup) and exits
-                    ShimLauncher.terminate(shim, Duration.ofSeconds(SHIM_CLEANUP_SECONDS));
+                    stopEarly(shim, stateDir);
                     throw e;
                 }
             }
@@ -175,6 +174,24 @@ public final class ContainerCreator {
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Stops a shim started before its config was found wrong. One that does not listen yet has done
+     * nothing (its control socket comes before anything else it does) and is killed outright: a
+     * SIGTERM that early in its JVM makes the JDK print a line on the stderr it shares with this CLI.
+     * One that listens is asked to undo its steps (SIGTERM) and waited for.
+     */
+    private static void stopEarly(java.lang.Process shim, Path stateDir) throws InterruptedException {
+        try {
+            io.jvmvisor.shim.control.ControlClient.connect(stateDir).close();
+        } catch (IOException notListening) {
+            shim.destroyForcibly();
+            shim.waitFor();
+            io.jvmvisor.shim.control.SocketPaths.removeAlias(stateDir);
+            return;
+        }
+        ShimLauncher.terminate(shim, Duration.ofSeconds(SHIM_CLEANUP_SECONDS));
     }
 
     /** Parses and validates config.json and checks it against create's options; the first problem is the error. */
