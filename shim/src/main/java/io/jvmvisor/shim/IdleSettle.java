@@ -40,6 +40,7 @@ final class IdleSettle {
         synchronized (LOCK) {
             due = System.nanoTime() + delayMs * 1_000_000L;
             if (pending) {
+                LOCK.notifyAll();
                 return;
             }
             pending = true;
@@ -56,30 +57,29 @@ final class IdleSettle {
 
     private static void waitAndSettle() {
         try {
-            while (true) {
+            synchronized (LOCK) {
                 long wait;
-                synchronized (LOCK) {
-                    wait = due - System.nanoTime();
-                    if (wait <= 0) {
-                        pending = false;
-                        break;
-                    }
+                while ((wait = due - System.nanoTime()) > 0) {
+                    LOCK.wait(wait / 1_000_000L + 1); // a request may bring the settle forward (start after create)
                 }
-                Thread.sleep(wait / 1_000_000L + 1);
+                pending = false;
             }
             settle();
             // HotSpot hands its pooled arena chunks (compilations, class linking: ~5 MiB after start-up) back
-            // to malloc every 5 s of uptime (ChunkPoolCleaner): a second trim just after the next round
-            Thread.sleep(untilAfterChunkPoolRound());
-            synchronized (LOCK) {
-                if (System.nanoTime() - lastRoundTrim < CHUNK_POOL_ROUND_MS * 1_000_000L) {
-                    return; // a settle of the same burst has trimmed after this round
+            // to malloc every 5 s of uptime (ChunkPoolCleaner): a trim just after each of the next two rounds
+            // (chunks still in use at the first one come back at the second)
+            for (int round = 0; round < 2; round++) {
+                Thread.sleep(untilAfterChunkPoolRound());
+                synchronized (LOCK) {
+                    if (System.nanoTime() - lastRoundTrim < CHUNK_POOL_ROUND_MS * 1_000_000L / 2) {
+                        continue; // a settle of the same burst has trimmed after this round
+                    }
+                    lastRoundTrim = System.nanoTime();
                 }
-                lastRoundTrim = System.nanoTime();
+                boolean trimmed = io.jvmvisor.sys.NativeHeap.trim();
+                LOG.log(Level.DEBUG, () -> "trimmed the C heap after a chunk-pool round: resident " + residentKib() + " KiB"
+                        + (trimmed ? "" : " (nothing to trim)"));
             }
-            boolean trimmed = io.jvmvisor.sys.NativeHeap.trim();
-            LOG.log(Level.DEBUG, () -> "trimmed the C heap again: resident " + residentKib() + " KiB"
-                    + (trimmed ? "" : " (nothing to trim)"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -23,4 +23,21 @@ class IdleSettleTest {
         Thread.sleep(IdleSettle.DELAY_MS * 2);
         assertEquals(before + 1, IdleSettle.runs(), "settled again without a request");
     }
+
+    @Test
+    void aShorterRequestBringsAPendingSettleForward() throws Exception {
+        Thread.sleep(IdleSettle.DELAY_MS * 2); // nothing pending from another test
+        int before = IdleSettle.runs();
+        long t0 = System.nanoTime();
+        IdleSettle.request(IdleSettle.AFTER_CREATE_MS); // create
+        IdleSettle.request(); // start
+        long deadline = t0 + 10_000_000_000L;
+        while (IdleSettle.runs() == before && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000L;
+        assertEquals(before + 1, IdleSettle.runs());
+        org.junit.jupiter.api.Assertions.assertTrue(ms < IdleSettle.AFTER_CREATE_MS,
+                "settled " + ms + " ms after a create and a start, not " + IdleSettle.DELAY_MS + " ms after the start");
+    }
 }
