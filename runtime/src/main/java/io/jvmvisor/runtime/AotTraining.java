@@ -3,6 +3,7 @@ package io.jvmvisor.runtime;
 import io.jvmvisor.runtime.state.ContainerRecord;
 import io.jvmvisor.runtime.state.ProcStat;
 import io.jvmvisor.shim.control.ControlClient;
+import io.jvmvisor.shim.control.SocketPaths;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.StandardProtocolFamily;
@@ -87,6 +88,8 @@ public final class AotTraining {
             Thread liveShim = fakeShim(live.resolve(ControlClient.SOCKET_NAME), "running");
             Thread freshShim = fakeShim(fresh.resolve(ControlClient.SOCKET_NAME), "created");
             Class.forName("io.jvmvisor.sys.ProcessExit", false, AotTraining.class.getClassLoader());
+            // docker's state dirs are too long for a socket path: the alias's name is a SHA-256 of it
+            SocketPaths.alias(Path.of(root));
             for (int i = 0; i < 3; i++) {
                 String stopped = "stopped" + i;
                 store.create(new ContainerRecord(stopped, bundle.toString(), bundle.resolve("rootfs").toString(),
@@ -177,6 +180,8 @@ public final class AotTraining {
             // every command ends through it (Main.main): in the cache, it is not looked up along the classpath
             // (which opens every jar before jvmvisor-sys's) on every exit
             io.jvmvisor.sys.ProcessExit.prepare();
+            // docker's state dirs are too long for a socket path: the alias's name is a SHA-256 of it
+            SocketPaths.alias(Path.of(root));
         } finally {
             System.setOut(out);
             System.setErr(err);
