@@ -26,8 +26,12 @@ import java.util.concurrent.Future;
  */
 public final class Fleet {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Idle time before memory is read: the guest (or sandbox) settles after start. */
-    private static final Duration SETTLE = Duration.ofSeconds(2);
+    /**
+     * How long the containers idle before they are measured: past the shim's settling (a full GC and
+     * malloc_trim after start, again after HotSpot's chunk-pool round at 5 s of uptime), so the figure
+     * is what an idle container keeps, not its start-up peak.
+     */
+    static final Duration SETTLE = Duration.ofSeconds(8);
 
     /**
      * @param size           containers started

@@ -25,7 +25,7 @@ public final class MemoryBench {
         int n = ctx.options().fleetSize();
         Section s = new Section(TITLE)
                 .method("TestBundles' `sleep` bundle, created and started through each runtime's CLI (N at once: one thread per "
-                        + "container), left idle " + 2 + " s, then the sum of `Pss:` from /proc/PID/smaps_rollup over the "
+                        + "container), left idle " + Fleet.SETTLE.toSeconds() + " s (past the shim's settling after start), then the sum of `Pss:` from /proc/PID/smaps_rollup over the "
                         + "container's host processes: runc: the container's process (the PID `state` reports); runsc: the "
                         + "sandbox and gofer (processes naming its --root, and their children); jvmvisor: the shim and its "
                         + "descendants (QEMU).")
