@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
 public final class TemplateBuilder {
     private static final String READY = "jvmvisor-agent: ready channel=";
 
+    /** Templates kept on a host at most (one per shape, ~40 MiB of tmpfs each): the ones used last stay. */
+    static final int MAX_TEMPLATES = 8;
+
     private TemplateBuilder() {
     }
 
@@ -50,6 +53,7 @@ public final class TemplateBuilder {
                 return existing;
             }
             VmTemplate.removeStale(root);
+            VmTemplate.removeLeastUsed(root, MAX_TEMPLATES - 1); // room for this one
             Path tmp = root.resolve(key + ".tmp-" + ProcessHandle.current().pid());
             VmTemplate.deleteTree(tmp);
             Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

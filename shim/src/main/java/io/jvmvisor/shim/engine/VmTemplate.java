@@ -9,7 +9,9 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -118,6 +120,12 @@ public record VmTemplate(Path dir, String shape) {
         if (!Files.readString(shapeFile, StandardCharsets.UTF_8).equals(shape) || Files.size(ram) != ((long) vm.memoryMib() << 20)) {
             return null;
         }
+        try {
+            // the directory's mtime is its last use: removeLeastUsed keeps the templates in use
+            Files.setLastModifiedTime(dir, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
+        } catch (IOException e) {
+            // an unrecorded use only makes it an earlier candidate for removal
+        }
         return new VmTemplate(dir, shape);
     }
 
@@ -185,6 +193,62 @@ public record VmTemplate(Path dir, String shape) {
             // nothing to sweep
         }
         return n;
+    }
+
+    /**
+     * Keeps the {@code keep} templates used last under {@code root} and removes the others (each holds
+     * ~40 MiB of tmpfs per shape: a host that runs many shapes would otherwise keep them all), and
+     * the lock files of keys that have no template and no builder. Returns how many templates went.
+     */
+    public static int removeLeastUsed(Path root, int keep) {
+        List<Path> templates = new ArrayList<>();
+        try (var dirs = Files.list(root)) {
+            for (Path d : dirs.toList()) {
+                if (d.getFileName().toString().matches("[0-9a-f]{24}") && Files.isRegularFile(d.resolve(SHAPE))) {
+                    templates.add(d);
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        templates.sort(java.util.Comparator.comparing(VmTemplate::lastUse).reversed());
+        int n = 0;
+        for (Path d : templates.subList(Math.min(keep, templates.size()), templates.size())) {
+            new VmTemplate(d, null).discard();
+            n++;
+        }
+        removeIdleLocks(root);
+        return n;
+    }
+
+    private static java.nio.file.attribute.FileTime lastUse(Path dir) {
+        try {
+            return Files.getLastModifiedTime(dir, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0);
+        }
+    }
+
+    /** {@code <key>.lock} files without a template, taken by nobody (a builder holds its own while it builds). */
+    private static void removeIdleLocks(Path root) {
+        try (var files = Files.list(root)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!name.matches("[0-9a-f]{24}\\.lock") || Files.exists(root.resolve(name.substring(0, 24)))) {
+                    continue;
+                }
+                try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE);
+                     var lock = ch.tryLock()) {
+                    if (lock != null) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException e) {
+                    // gone or busy: the next sweep
+                }
+            }
+        } catch (IOException e) {
+            // nothing to sweep
+        }
     }
 
     static boolean stale(String shape) {

@@ -75,4 +75,27 @@ class VmTemplateTest {
         assertEquals(1, VmTemplate.removeStale(root));
         assertFalse(Files.exists(t), "a template of a rebuilt kernel is removed");
     }
+
+    @Test
+    void onlyTheTemplatesUsedLastAreKept(@TempDir Path root) throws Exception {
+        List<Path> made = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Path t = Files.createDirectory(root.resolve(("%024x").formatted(i + 1)));
+            Files.writeString(t.resolve(VmTemplate.SHAPE), "shape " + i);
+            Files.setLastModifiedTime(t, java.nio.file.attribute.FileTime.fromMillis(1_000_000L * (i + 1)));
+            Files.createFile(root.resolve(t.getFileName() + ".lock"));
+            made.add(t);
+        }
+        Files.createFile(root.resolve("%024x.lock".formatted(99))); // a key without a template
+        // the oldest one is used now: it becomes the newest
+        Files.setLastModifiedTime(made.getFirst(), java.nio.file.attribute.FileTime.fromMillis(9_000_000L));
+        assertEquals(2, VmTemplate.removeLeastUsed(root, 2));
+        assertTrue(Files.exists(made.get(0)), "the template used last stays");
+        assertTrue(Files.exists(made.get(3)), "the second used last stays");
+        assertFalse(Files.exists(made.get(1)));
+        assertFalse(Files.exists(made.get(2)));
+        assertFalse(Files.exists(root.resolve("%024x.lock".formatted(99))), "an idle lock without a template goes");
+        assertFalse(Files.exists(root.resolve(made.get(1).getFileName() + ".lock")));
+        assertTrue(Files.exists(root.resolve(made.get(0).getFileName() + ".lock")), "a template's own lock stays");
+    }
 }
