@@ -53,7 +53,7 @@ public final class TemplateBuilder {
                 return existing;
             }
             VmTemplate.removeStale(root);
-            VmTemplate.removeLeastUsed(root, MAX_TEMPLATES - 1); // room for this one
+            VmTemplate.removeLeastUsed(root, MAX_TEMPLATES - 1, key); // room for this one
             Path tmp = root.resolve(key + ".tmp-" + ProcessHandle.current().pid());
             VmTemplate.deleteTree(tmp);
             Files.createDirectory(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

@@ -198,9 +198,10 @@ public record VmTemplate(Path dir, String shape) {
     /**
      * Keeps the {@code keep} templates used last under {@code root} and removes the others (each holds
      * ~40 MiB of tmpfs per shape: a host that runs many shapes would otherwise keep them all), and
-     * the lock files of keys that have no template and no builder. Returns how many templates went.
+     * the lock files of keys that have no template and no builder (but {@code ownKey}'s, which the
+     * calling builder holds). Returns how many templates went.
      */
-    public static int removeLeastUsed(Path root, int keep) {
+    public static int removeLeastUsed(Path root, int keep, String ownKey) {
         List<Path> templates = new ArrayList<>();
         try (var dirs = Files.list(root)) {
             for (Path d : dirs.toList()) {
@@ -217,7 +218,7 @@ public record VmTemplate(Path dir, String shape) {
             new VmTemplate(d, null).discard();
             n++;
         }
-        removeIdleLocks(root);
+        removeIdleLocks(root, ownKey);
         return n;
     }
 
@@ -230,11 +231,12 @@ public record VmTemplate(Path dir, String shape) {
     }
 
     /** {@code <key>.lock} files without a template, taken by nobody (a builder holds its own while it builds). */
-    private static void removeIdleLocks(Path root) {
+    private static void removeIdleLocks(Path root, String ownKey) {
         try (var files = Files.list(root)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
-                if (!name.matches("[0-9a-f]{24}\\.lock") || Files.exists(root.resolve(name.substring(0, 24)))) {
+                if (!name.matches("[0-9a-f]{24}\\.lock") || name.startsWith(ownKey + ".")
+                        || Files.exists(root.resolve(name.substring(0, 24)))) {
                     continue;
                 }
                 try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE);
@@ -242,8 +244,8 @@ public record VmTemplate(Path dir, String shape) {
                     if (lock != null) {
                         Files.deleteIfExists(f);
                     }
-                } catch (IOException e) {
-                    // gone or busy: the next sweep
+                } catch (IOException | java.nio.channels.OverlappingFileLockException e) {
+                    // gone, or held (by this JVM too): the next sweep
                 }
             }
         } catch (IOException e) {

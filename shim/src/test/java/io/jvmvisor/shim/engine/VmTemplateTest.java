@@ -89,7 +89,14 @@ class VmTemplateTest {
         Files.createFile(root.resolve("%024x.lock".formatted(99))); // a key without a template
         // the oldest one is used now: it becomes the newest
         Files.setLastModifiedTime(made.getFirst(), java.nio.file.attribute.FileTime.fromMillis(9_000_000L));
-        assertEquals(2, VmTemplate.removeLeastUsed(root, 2));
+        // a builder of a new key holds its lock (no template yet) while it sweeps
+        String building = "%024x".formatted(77);
+        try (var ch = java.nio.channels.FileChannel.open(root.resolve(building + ".lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             var _ = ch.lock()) {
+            assertEquals(2, VmTemplate.removeLeastUsed(root, 2, building));
+            assertTrue(Files.exists(root.resolve(building + ".lock")), "the builder's own lock stays");
+        }
         assertTrue(Files.exists(made.get(0)), "the template used last stays");
         assertTrue(Files.exists(made.get(3)), "the second used last stays");
         assertFalse(Files.exists(made.get(1)));
