@@ -68,13 +68,7 @@ public final class AotTraining {
      * holds (every cached class is loaded at start-up).
      */
     static void operations() throws IOException, StoreException {
-        Path tmp = Files.createTempDirectory("jvmvisor-aot");
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        System.setOut(quiet);
-        System.setErr(quiet);
-        try {
+        quietlyIn(tmp -> {
             String root = tmp.resolve("root").toString();
             String log = tmp.resolve("log.json").toString();
             Path bundle = Files.createDirectories(tmp.resolve("bundle"));
@@ -109,17 +103,7 @@ public final class AotTraining {
             Main.run("version");
             liveShim.interrupt();
             freshShim.interrupt();
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(e);
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            try (Stream<Path> walk = Files.walk(tmp)) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        });
     }
 
     public static void main(String[] args) throws IOException, StoreException {
@@ -127,13 +111,7 @@ public final class AotTraining {
             operations();
             return;
         }
-        Path tmp = Files.createTempDirectory("jvmvisor-aot");
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
-        System.setOut(quiet);
-        System.setErr(quiet);
-        try {
+        quietlyIn(tmp -> {
             String root = tmp.resolve("root").toString();
             Path bundle = Files.createDirectories(tmp.resolve("bundle"));
             StateStore store = new StateStore(Path.of(root));
@@ -182,6 +160,26 @@ public final class AotTraining {
             io.jvmvisor.sys.ProcessExit.prepare();
             // docker's state dirs are too long for a socket path: the alias's name is a SHA-256 of it
             SocketPaths.alias(Path.of(root));
+        });
+    }
+
+    /** A training run's body, given its scratch directory. */
+    private interface Training {
+        void run(Path tmp) throws IOException, StoreException, ReflectiveOperationException;
+    }
+
+    /** Runs {@code t} with a scratch directory and the CLI's output discarded; removes the directory after. */
+    private static void quietlyIn(Training t) throws IOException, StoreException {
+        Path tmp = Files.createTempDirectory("jvmvisor-aot");
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+        System.setOut(quiet);
+        System.setErr(quiet);
+        try {
+            t.run(tmp);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
         } finally {
             System.setOut(out);
             System.setErr(err);
