@@ -20,9 +20,12 @@ public final class SpecLoader {
     /** The file name of the configuration in a bundle. */
     public static final String CONFIG = "config.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** databind, made on first use: {@link SpecReader} reads a plain config without it. */
+    private static final class Databind {
+        static final ObjectMapper JSON = new ObjectMapper()
+                .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    }
 
     private static final java.util.regex.Pattern START_MARKER =
             java.util.regex.Pattern.compile("\\(start marker at \\[Source: .*?; line: (\\d+), column: (\\d+)\\]\\)");
@@ -64,8 +67,26 @@ public final class SpecLoader {
 
     /** Parses config.json text; errors name the line and column. */
     public static Spec parse(byte[] json) throws SpecException {
+        Spec plain = SpecReader.read(json);
+        if (plain != null) {
+            return plain;
+        }
+        return parseWithDatabind(json);
+    }
+
+    /**
+     * An exec's process (process.json as a tree), read as config.json's {@code process} is; what
+     * databind finds wrong is its exception.
+     */
+    public static Process process(com.fasterxml.jackson.databind.JsonNode tree) throws IOException {
+        Process plain = SpecReader.process(tree);
+        return plain != null ? plain : Databind.JSON.treeToValue(tree, Process.class);
+    }
+
+    /** As {@link #parse(byte[])}, always with databind (what {@link SpecReader} does not take; its tests). */
+    static Spec parseWithDatabind(byte[] json) throws SpecException {
         try {
-            Spec spec = JSON.readValue(json, Spec.class);
+            Spec spec = Databind.JSON.readValue(json, Spec.class);
             if (spec == null) {
                 throw new SpecException(CONFIG + ": empty document, expected a JSON object");
             }

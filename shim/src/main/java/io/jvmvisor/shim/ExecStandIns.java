@@ -27,7 +27,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>It is a small bash loop, not a JVM, and this shim starts it, detached ({@code setsid -f}: an
  * orphan at once, so that the subreaper above the shim, containerd's shim, reaps it, and nobody
- * else). It prints its PID, then the number of each signal it gets (HUP INT QUIT USR1 USR2 TERM
+ * else). It sets its traps before it prints its PID (a signal sent as soon as the PID is known is
+ * caught, not its end), then prints the number of each signal it gets (HUP INT QUIT USR1 USR2 TERM
  * WINCH) on its stdout, read here and sent to the process; it exits with the status written to its
  * stdin, or with 255 if this shim goes away first. When it is gone without its status (killed),
  * the process is killed.
@@ -38,8 +39,8 @@ final class ExecStandIns {
     private static final long CALLER_WAIT_SECONDS = 30;
     private static final List<String> SIGNALS = List.of("HUP", "INT", "QUIT", "USR1", "USR2", "TERM", "WINCH");
     private static final String LOOP = """
-            echo "$$"
             for s in 1 2 3 10 12 15 28; do trap "echo $s" "$s"; done
+            echo "$$"
             while :; do
                 if IFS= read -r status; then exit "$status"; fi
                 [ "$?" -gt 128 ] || exit 255

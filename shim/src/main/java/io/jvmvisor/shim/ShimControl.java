@@ -30,7 +30,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The control operations of docs/control-api.md, applied to one {@link Shim}. */
 final class ShimControl implements ControlServer.Handler {
     private static final System.Logger LOG = System.getLogger("shim.control");
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** databind for update's resources, made on first use (a shim's start-up and exec need none). */
+    private static final class Databind {
+        static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    }
+
+    private static final com.fasterxml.jackson.databind.node.JsonNodeFactory NODES =
+            com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
     private static final int SIGKILL = 9;
     private static final AtomicInteger WAITERS = new AtomicInteger();
 
@@ -272,7 +278,7 @@ final class ShimControl implements ControlServer.Handler {
     }
 
     private ControlResponse ps() throws AgentClient.AgentException {
-        ArrayNode list = JSON.createArrayNode();
+        ArrayNode list = NODES.arrayNode();
         for (ProcessInfo p : agentOrFail().listProcesses().getProcessesList()) {
             list.addObject().put("pid", p.getPid()).put("ppid", p.getPpid()).put("uid", p.getUid())
                     .put("state", p.getState()).put("command", p.getCommand());
@@ -293,8 +299,8 @@ final class ShimControl implements ControlServer.Handler {
             return ControlResponse.failure(ErrorCode.FAILED_PRECONDITION,
                     "update: the container has no host cgroup (config.json has no linux.cgroupsPath)");
         }
-        cg.apply(JSON.treeToValue(req.resources(), io.jvmvisor.oci.Linux.Resources.class));
-        ObjectNode o = JSON.createObjectNode();
+        cg.apply(Databind.JSON.treeToValue(req.resources(), io.jvmvisor.oci.Linux.Resources.class));
+        ObjectNode o = NODES.objectNode();
         o.put("message", "applied to the host cgroup; the guest's RAM and vCPUs stay as booted");
         return ControlResponse.data(o);
     }
@@ -305,7 +311,7 @@ final class ShimControl implements ControlServer.Handler {
      */
     private ControlResponse stats() throws AgentClient.AgentException {
         StatsResponse s = agentOrFail().stats();
-        ObjectNode data = JSON.createObjectNode();
+        ObjectNode data = NODES.objectNode();
         HostCgroup cg = shim.hostCgroup;
         if (cg != null) {
             cg.stats(data);
@@ -372,7 +378,7 @@ final class ShimControl implements ControlServer.Handler {
         }
         boolean detached = Boolean.TRUE.equals(req.standIn());
         java.util.List<Fd> stdio = fds;
-        io.jvmvisor.oci.Process p = JSON.treeToValue(req.process(), io.jvmvisor.oci.Process.class);
+        io.jvmvisor.oci.Process p = io.jvmvisor.oci.SpecLoader.process(req.process());
         boolean terminal = Boolean.TRUE.equals(p.terminal());
         boolean console = terminal && req.consoleSocket() != null;
         if (!console && stdio.size() != 3) {

@@ -25,7 +25,8 @@ public final class ShimMain {
         ShimLog.install(args.stateDir().resolve("shim.log"), args.log(), args.logJson(), args.debug());
         System.getLogger("shim").log(Level.INFO, "shim " + ProcessHandle.current().pid() + " for container " + args.id()
                 + " (bundle " + args.bundle() + ")");
-        io.jvmvisor.sys.ProcessExit.prepare();
+        // the exit's downcall is bound on a thread of its own: ~25 ms of stub spinning off the boot's path
+        Thread.ofPlatform().daemon().name("exit-prepare").start(io.jvmvisor.sys.ProcessExit::prepare);
         int status;
         try {
             status = new Shim(args).run();

@@ -262,7 +262,7 @@ class ShimIT {
      */
     private static void standInOfADetachedExec(ShimFixture s, Path out) throws Exception {
         var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        var trapper = mapper.readTree("{\"args\": [\"sh\", \"-c\", \"trap 'echo got-term; exit 7' TERM; sleep 100 & wait\"], "
+        var trapper = mapper.readTree("{\"args\": [\"sh\", \"-c\", \"trap 'echo got-term; exit 7' TERM; echo trapped; sleep 100 & wait\"], "
                 + "\"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}");
         long self = ProcessHandle.current().pid();
         var libc = io.jvmvisor.sys.Libc.get();
@@ -276,12 +276,16 @@ class ShimIT {
             assertTrue(Files.readString(Path.of("/proc/" + standIn.pid() + "/cmdline")).contains("jvmvisor-exec:"), "the stand-in runs");
             assertTrue(standIn.parent().map(ph -> ph.pid() != s.process.pid()).orElse(true),
                     "the stand-in is not the shim's child (the subreaper above it reaps it)");
-            libc.kill((int) standIn.pid(), 15);
             long end = System.currentTimeMillis() + 60_000;
+            // the TERM goes once the process set its trap (before, it would end it: no "got-term")
+            while (!Files.readString(out).contains("trapped") && System.currentTimeMillis() < end) {
+                Thread.sleep(20);
+            }
+            libc.kill((int) standIn.pid(), 15);
             while (!Files.readString(out).contains("got-term") && System.currentTimeMillis() < end) {
                 Thread.sleep(50);
             }
-            assertEquals("got-term\n", Files.readString(out), "the stand-in's TERM reached the process: " + s.shimLog());
+            assertEquals("trapped\ngot-term\n", Files.readString(out), "the stand-in's TERM reached the process: " + s.shimLog());
             Thread.sleep(1000);
             assertTrue(standIn.isAlive(), "the stand-in stays while its caller is connected");
             c.close();

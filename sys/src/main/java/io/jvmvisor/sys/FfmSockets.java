@@ -2,7 +2,6 @@ package io.jvmvisor.sys;
 
 import static io.jvmvisor.sys.Downcalls.STATE;
 import static io.jvmvisor.sys.Downcalls.errno;
-import static io.jvmvisor.sys.Downcalls.find;
 import static io.jvmvisor.sys.Downcalls.unexpected;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -12,9 +11,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
 /** The AF_UNIX socket calls of {@link Libc}: socket pairs, console sockets, SCM_RIGHTS. */
@@ -27,29 +24,8 @@ final class FfmSockets {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int SOCKADDR_UN_SIZE = 110;
 
-    // Each downcall is bound on its first use (a holder class per handle): binding spins a stub
-    // (~5-10 ms each at CLI start-up, none of it kept by the AOT cache), and a CLI command uses few.
-    private static final class Socketpair {
-        static final MethodHandle H = find("socketpair",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
-    }
-    private static final class Bind {
-        static final MethodHandle H = find("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), true);
-    }
-    private static final class Listen {
-        static final MethodHandle H = find("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
-    }
-    private static final class Accept4 {
-        static final MethodHandle H = find("accept4",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), true);
-    }
-    private static final class Getsockopt {
-        static final MethodHandle H = find("getsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), true);
-    }
-    private static final class Shutdown {
-        static final MethodHandle H = find("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), true);
-    }
+    // Every call here goes through Syscalls' one syscall() stub: binding a downcall of its own
+    // spins a stub (~5-10 ms each at start-up, none of it kept by the AOT cache).
     private static final int SO_PEERCRED = 17;
     private static final int MSG_NOSIGNAL = 0x4000;
     /** Most fds one message carries (SCM_RIGHTS). */
@@ -62,7 +38,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             MemorySegment sv = a.allocate(JAVA_INT, 2);
-            if ((int) Socketpair.H.invokeExact(st, AF_UNIX, SOCK_STREAM_CLOEXEC, 0, sv) < 0) {
+            if (Syscalls.call(st, Syscalls.SOCKETPAIR, AF_UNIX, SOCK_STREAM_CLOEXEC, 0, sv.address(), 0) < 0) {
                 throw new ErrnoException(errno(st), "socketpair");
             }
             return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
@@ -138,8 +114,8 @@ final class FfmSockets {
             MemorySegment st = a.allocate(STATE);
             MemorySegment addr = sockaddr(a, socketPath, "bind");
             int sock = unixSocket(st);
-            if ((int) Bind.H.invokeExact(st, sock, addr, SOCKADDR_UN_SIZE) < 0
-                    || (int) Listen.H.invokeExact(st, sock, 128) < 0) {
+            if (Syscalls.call(st, Syscalls.BIND, sock, addr.address(), SOCKADDR_UN_SIZE) < 0
+                    || Syscalls.call(st, Syscalls.LISTEN, sock, 128, 0) < 0) {
                 ErrnoException e = new ErrnoException(errno(st), "bind/listen(" + socketPath + ")");
                 FfmLibc.INSTANCE.close(sock);
                 throw e;
@@ -156,7 +132,7 @@ final class FfmSockets {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
             while (true) {
-                int r = (int) Accept4.H.invokeExact(st, socket, MemorySegment.NULL, MemorySegment.NULL, 0x80000);
+                int r = (int) Syscalls.call(st, Syscalls.ACCEPT4, socket, 0, 0, 0x80000, 0);
                 if (r >= 0) {
                     return r;
                 }
@@ -220,7 +196,7 @@ final class FfmSockets {
             MemorySegment cred = a.allocate(12, 4);
             MemorySegment len = a.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 12);
-            if ((int) Getsockopt.H.invokeExact(st, socket, SOL_SOCKET, SO_PEERCRED, cred, len) < 0) {
+            if (Syscalls.call(st, Syscalls.GETSOCKOPT, socket, SOL_SOCKET, SO_PEERCRED, cred.address(), len.address()) < 0) {
                 throw new ErrnoException(errno(st), "getsockopt(SO_PEERCRED)");
             }
             return new Libc.PeerCred(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
@@ -252,7 +228,7 @@ final class FfmSockets {
     static void shutdown(int socket, int how) throws ErrnoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(STATE);
-            if ((int) Shutdown.H.invokeExact(st, socket, how) < 0) {
+            if (Syscalls.call(st, Syscalls.SHUTDOWN, socket, how, 0) < 0) {
                 throw new ErrnoException(errno(st), "shutdown(fd " + socket + ")");
             }
         } catch (ErrnoException e) {

@@ -52,6 +52,48 @@ final class ControlCodec {
         return json.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** The members a request may have: {@link ControlRequest}'s components (any other is refused). */
+    private static final java.util.Set<String> REQUEST_MEMBERS = java.util.Set.of("op", "signal", "all", "force",
+            "execId", "process", "stdioPid", "consoleSocket", "rows", "cols", "resources", "hold", "hostPath",
+            "containerPath", "readonly", "standIn");
+
+    /**
+     * The shim's reading of one request line: as {@link #write} writes it, a member unknown to
+     * {@link ControlRequest} or of the wrong JSON type refused (IOException).
+     */
+    static ControlRequest readRequest(String json) throws IOException {
+        Map<String, Object> m = FlatJson.parse(json);
+        for (String name : m.keySet()) {
+            if (!REQUEST_MEMBERS.contains(name)) {
+                throw new IOException("unknown member \"" + name + "\"");
+            }
+        }
+        return new ControlRequest(FlatJson.string(m, "op"), FlatJson.integer(m, "signal"), FlatJson.bool(m, "all"),
+                FlatJson.bool(m, "force"), FlatJson.string(m, "execId"), treeOf(FlatJson.raw(m, "process")),
+                FlatJson.number(m, "stdioPid"), FlatJson.string(m, "consoleSocket"), FlatJson.integer(m, "rows"),
+                FlatJson.integer(m, "cols"), treeOf(FlatJson.raw(m, "resources")), FlatJson.bool(m, "hold"),
+                FlatJson.string(m, "hostPath"), FlatJson.string(m, "containerPath"), FlatJson.bool(m, "readonly"),
+                FlatJson.bool(m, "standIn"));
+    }
+
+    /** The shim's answer line (no newline): members in the record's order, nulls left out. */
+    static byte[] writeResponse(ControlResponse r) throws IOException {
+        String json = new FlatJson.Writer()
+                .field("ok", r.ok())
+                .field("error", r.error())
+                .field("code", r.code())
+                .field("status", r.status())
+                .field("pid", r.pid())
+                .field("exitStatus", r.exitStatus())
+                .rawField("data", tree(r.data()))
+                .end();
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode treeOf(String json) throws IOException {
+        return json == null ? null : io.jvmvisor.oci.JsonTree.read(json);
+    }
+
     /** Reads one answer line. */
     static ControlResponse readResponse(String json) throws IOException {
         Map<String, Object> m;
@@ -64,7 +106,7 @@ final class ControlCodec {
         String data = FlatJson.raw(m, "data");
         return new ControlResponse(ok != null && ok, FlatJson.string(m, "error"), FlatJson.string(m, "code"),
                 FlatJson.string(m, "status"), FlatJson.number(m, "pid"), FlatJson.integer(m, "exitStatus"),
-                data == null ? null : Trees.MAPPER.readTree(data));
+                treeOf(data));
     }
 
     private static String tree(JsonNode n) throws JsonProcessingException {

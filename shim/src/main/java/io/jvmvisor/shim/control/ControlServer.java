@@ -1,6 +1,5 @@
 package io.jvmvisor.shim.control;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jvmvisor.sys.ErrnoException;
 import io.jvmvisor.sys.Fd;
 import io.jvmvisor.sys.Libc;
@@ -26,7 +25,6 @@ import java.util.function.Predicate;
  */
 public final class ControlServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("shim.control");
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Longest request line accepted (a process.json with its environment fits many times). */
     public static final int MAX_REQUEST = 1 << 20;
 
@@ -134,7 +132,7 @@ public final class ControlServer implements AutoCloseable {
             }
             ControlRequest req;
             try {
-                req = JSON.readValue(line, ControlRequest.class);
+                req = ControlCodec.readRequest(line);
                 ControlRequest.Op.of(req.op());
             } catch (IOException | IllegalArgumentException e) {
                 conn.send(ControlResponse.failure(ControlResponse.ErrorCode.INVALID_ARGUMENT,
@@ -220,7 +218,7 @@ public final class ControlServer implements AutoCloseable {
 
         @Override
         public synchronized void send(ControlResponse response) throws IOException {
-            byte[] json = JSON.writeValueAsBytes(response);
+            byte[] json = ControlCodec.writeResponse(response);
             byte[] out = java.util.Arrays.copyOf(json, json.length + 1);
             out[json.length] = '\n';
             Libc.get().sendWithFds(fd, out, new int[0]);

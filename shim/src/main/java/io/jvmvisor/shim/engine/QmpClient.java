@@ -1,7 +1,6 @@
 package io.jvmvisor.shim.engine;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 
 /** A minimal QMP client: one connection per command (capabilities handshake, command, answer). */
 public final class QmpClient {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private QmpClient() {
     }
@@ -83,7 +81,7 @@ public final class QmpClient {
             if (line == null) {
                 throw new IOException("QMP: the VMM closed the connection before answering " + what);
             }
-            JsonNode n = JSON.readTree(line);
+            JsonNode n = io.jvmvisor.oci.JsonTree.read(line);
             if (greeting && n.has("QMP")) {
                 return n;
             }

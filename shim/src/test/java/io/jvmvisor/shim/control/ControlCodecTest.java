@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** The CLI's streaming codec and the shim's ObjectMapper agree on the wire format, both ways. */
+/**
+ * The hand-written codecs of the CLI and of the shim read what the other writes, both ways, and
+ * write byte for byte what databind would (the wire format before they replaced it).
+ */
 class ControlCodecTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -20,6 +23,7 @@ class ControlCodecTest {
                 ControlRequest.exec("e1", process, 1234L, "/run/c.sock"), ControlRequest.resize("", 40, 120)}) {
             String line = new String(ControlCodec.write(r), StandardCharsets.UTF_8);
             assertEquals(r, MAPPER.readValue(line, ControlRequest.class), line);
+            assertEquals(r, ControlCodec.readRequest(line), line);
             assertEquals(MAPPER.writeValueAsString(r), line);
         }
     }
@@ -40,6 +44,16 @@ class ControlCodecTest {
         String line = new String(ControlCodec.write(r), StandardCharsets.UTF_8);
         assertEquals(MAPPER.writeValueAsString(r), line);
         assertEquals(r, MAPPER.readValue(line, ControlRequest.class));
+        assertEquals(r, ControlCodec.readRequest(line));
+    }
+
+    @Test
+    void theShimRefusesUnknownMembersAndWrongTypes() {
+        for (String line : new String[] {"{\"op\":\"kill\",\"sig\":9}", "{\"op\":\"kill\",\"signal\":\"9\"}",
+                "{\"op\":\"exec\",\"process\":\"sh\"}", "{\"op\":\"resize\",\"rows\":4294967296}", "[\"state\"]",
+                "{\"op\":\"state\"", ""}) {
+            org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> ControlCodec.readRequest(line), line);
+        }
     }
 
     // exec --process's file goes as given (no ObjectMapper in the CLI); the shim reads the same process
@@ -52,6 +66,9 @@ class ControlCodecTest {
         ControlRequest read = new ObjectMapper().readValue(line, ControlRequest.class);
         assertEquals(new ObjectMapper().readTree(json), read.process());
         assertEquals(true, read.standIn());
+        assertEquals(read, ControlCodec.readRequest(line));
+        assertEquals(new ObjectMapper().treeToValue(read.process(), io.jvmvisor.oci.Process.class),
+                io.jvmvisor.oci.SpecLoader.process(ControlCodec.readRequest(line).process()));
     }
 
     /** Every component set (a component the hand-written reader misses fails here). */
@@ -68,6 +85,9 @@ class ControlCodecTest {
         }
         ControlResponse r = ControlResponse.class.getDeclaredConstructor(types).newInstance(values);
         assertEquals(r, ControlCodec.readResponse(MAPPER.writeValueAsString(r)));
+        String line = new String(ControlCodec.writeResponse(r), StandardCharsets.UTF_8);
+        assertEquals(MAPPER.writeValueAsString(r), line);
+        assertEquals(r, ControlCodec.readResponse(line));
     }
 
     @Test
@@ -77,7 +97,8 @@ class ControlCodecTest {
                 ControlResponse.success(), ControlResponse.state("running", null), ControlResponse.state("stopped", 137),
                 ControlResponse.pid(42L), ControlResponse.exited(7), ControlResponse.data(data),
                 ControlResponse.failure(ControlResponse.ErrorCode.NOT_FOUND, "container \"x\" does not exist")}) {
-            String line = MAPPER.writeValueAsString(r);
+            String line = new String(ControlCodec.writeResponse(r), StandardCharsets.UTF_8);
+            assertEquals(MAPPER.writeValueAsString(r), line);
             assertEquals(r, ControlCodec.readResponse(line), line);
         }
         // Fields the CLI does not know are skipped.
