@@ -150,7 +150,7 @@ public final class ContainerCreator {
             var createRuntime = Hooks.orEmpty(spec.hookSet().createRuntime());
             var prestart = Hooks.orEmpty(spec.hookSet().prestart());
             if (!createRuntime.isEmpty() || !prestart.isEmpty()) {
-                byte[] state = Containers.hookState(rec, "created", pid); // an ObjectMapper: only when needed
+                byte[] state = Containers.hookState(rec, "created", pid);
                 HookRunner.runAll("createRuntime", createRuntime, state);
                 HookRunner.runAll("prestart", prestart, state);
             }

@@ -138,8 +138,8 @@ public final class Containers {
 
     /** The OCI state JSON given to hooks on stdin. */
     public static byte[] hookState(ContainerRecord r, String status, long pid) {
-        State s = new State(OCI_VERSION, r.id(), status, pid, r.bundle(), r.annotations());
-        return Json.compact(s).getBytes(StandardCharsets.UTF_8);
+        return Json.hookState(new State(OCI_VERSION, r.id(), status, pid, r.bundle(), r.annotations()))
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code start}: releases a created container's process, then runs poststart hooks. */

@@ -106,4 +106,17 @@ class CliOutputTest {
                 Json.mapper().readTree(Files.readAllLines(log).getLast()).get("msg").asText());
         assertTrue(!Files.exists(root.resolve("c1")));
     }
+
+    /** The state hooks read: the hand-written bytes are databind's, whatever the annotations. */
+    @Test
+    void hookStateIsWhatDatabindWrites() throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<String, String> withNull = new java.util.LinkedHashMap<>();
+        withNull.put("a", "1");
+        withNull.put("q\"uote\n", null);
+        for (var annotations : java.util.Arrays.asList(null, java.util.Map.<String, String>of(), withNull)) {
+            var s = new io.jvmvisor.oci.State("1.2.0", "id-\u00e9", "created", 1234, "/b\\x", annotations);
+            assertEquals(mapper.writeValueAsString(s), Json.hookState(s));
+        }
+    }
 }

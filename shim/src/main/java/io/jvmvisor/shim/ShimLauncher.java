@@ -68,7 +68,10 @@ public final class ShimLauncher {
      * stay clean and are shared between shims.
      */
     static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xms8m", "-Xmx64m", "-Xss512k",
-            "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
+            "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+            // C1 compiles a method after 5x the usual calls: the start-up path runs once and was half of
+            // a shim's CPU in C1, competing with the guest's vCPU for the host's cores
+            "-XX:CompileThresholdScaling=5", "-XX:MaxMetaspaceSize=64m", "-XX:ReservedCodeCacheSize=16m",
             // an idle shim keeps little: the heap shrinks to its live data + 20 % at a full GC (IdleSettle),
             // and the C heap is trimmed every 30 s (after execs, logging) besides IdleSettle's trim
             "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=20", "-XX:TrimNativeHeapInterval=30000",

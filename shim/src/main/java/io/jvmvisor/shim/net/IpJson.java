@@ -1,14 +1,12 @@
 package io.jvmvisor.shim.net;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Parses iproute2's JSON output ({@code ip -d -j addr show}, {@code ip -j route show}): pure functions. */
 public final class IpJson {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private IpJson() {
     }
@@ -53,7 +51,7 @@ public final class IpJson {
     }
 
     private static JsonNode array(String json) throws IOException {
-        JsonNode n = JSON.readTree(json.isBlank() ? "[]" : json);
+        JsonNode n = io.jvmvisor.oci.JsonTree.read(json.isBlank() ? "[]" : json); // no ObjectMapper at start
         if (!n.isArray()) {
             throw new IOException("iproute2 gave no JSON array: " + json.substring(0, Math.min(200, json.length())));
         }

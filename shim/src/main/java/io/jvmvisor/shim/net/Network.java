@@ -111,9 +111,13 @@ public final class Network implements AutoCloseable {
             run(NetCommands.tapUp(ip, n.tap(), i.mtu()), null);
             pairs.add(new GuestNetwork.Pair(i, n));
         }
-        List<NetRoute> routes = new ArrayList<>(IpJson.routes(run(List.of(ip, "-j", "route", "show", "table", "main"), null), false));
-        if (Files.exists(Path.of("/proc/sys/net/ipv6"))) {
-            routes.addAll(IpJson.routes(run(List.of(ip, "-j", "-6", "route", "show", "table", "main"), null), true));
+        // no interface came (docker --network=none): no route can use one; the request only detaches the NICs
+        List<NetRoute> routes = new ArrayList<>();
+        if (!pairs.isEmpty()) {
+            routes.addAll(IpJson.routes(run(List.of(ip, "-j", "route", "show", "table", "main"), null), false));
+            if (Files.exists(Path.of("/proc/sys/net/ipv6"))) {
+                routes.addAll(IpJson.routes(run(List.of(ip, "-j", "-6", "route", "show", "table", "main"), null), true));
+            }
         }
         var request = GuestNetwork.request(pairs, routes).toBuilder();
         for (String dev : List.of("all", "default", "lo")) {
