@@ -1,7 +1,9 @@
-/* Weak stand-ins for the container, process and stdio handlers: the agent
- * links and answers UNIMPLEMENTED until container.c, process.c and stdio.c
- * define the real ones (a strong definition replaces a weak one). */
+/* Weak stand-ins for the container, process and stdio handlers (and the few
+ * helpers of theirs that PID 1 calls): the agent links and answers
+ * UNIMPLEMENTED until container.c, process.c, stdio.c and rootfs.c define
+ * the real ones (a strong definition replaces a weak one). */
 #include "core.h"
+#include "rootfs.h"
 
 #define WEAK_RPC(fn)                                                             \
     __attribute__((weak)) void fn(struct call *c, const ProtobufCMessage *req)  \
@@ -26,6 +28,14 @@ WEAK_RPC(rpc_dns_answer)
 WEAK_RPC(rpc_add_mount)
 WEAK_RPC(rpc_remove_mount)
 WEAK_RPC(rpc_configure_network)
+
+/* PID 1 brings the VM's loopback up with rootfs.c's; a build without it (the test agent, which
+ * runs on the host and never as PID 1) has nothing to bring up. */
+__attribute__((weak)) int loopback_up(char *msg)
+{
+    (void)msg;
+    return 0;
+}
 
 __attribute__((weak)) void process_reaped(pid_t pid, int status)
 {

@@ -1,12 +1,11 @@
 package io.jvmvisor.runtime;
 
-import io.jvmvisor.oci.Hooks;
 import io.jvmvisor.oci.Spec;
 import io.jvmvisor.oci.SpecException;
 import io.jvmvisor.oci.SpecLoader;
 import io.jvmvisor.oci.SpecValidator;
 import io.jvmvisor.runtime.hooks.HookException;
-import io.jvmvisor.runtime.hooks.HookRunner;
+import io.jvmvisor.runtime.hooks.CreateHooks;
 import io.jvmvisor.runtime.state.ContainerRecord;
 import io.jvmvisor.runtime.state.ProcStat;
 import io.jvmvisor.runtime.state.StateStore;
@@ -24,8 +23,8 @@ import java.util.Map;
  * {@code create} as a recipe of steps, each with its undo on a
  * {@link CleanupStack}: read config.json, make the state dir, start the shim,
  * validate the bundle (while the shim's JVM boots; before the shim for a config
- * {@link ConfigPreview} cannot preview), wait until the shim created the container,
- * run createRuntime/prestart hooks, write the pid file. A failure undoes every
+ * {@link ConfigPreview} cannot preview), run the createRuntime/prestart hooks while
+ * the shim creates the container, wait for both, write the pid file. A failure undoes every
  * step: nothing is left behind.
  */
 public final class ContainerCreator {
@@ -131,10 +130,14 @@ public final class ContainerCreator {
                 }
             }
             store.writeHooks(o.id(), spec.hookSet());
+            // createRuntime and prestart hooks run while the shim boots the VM (CreateHooks says why)
+            CreateHooks hooks = CreateHooks.start(spec.hookSet(), Containers.hookState(rec, "creating", shim.pid()), shim);
+            undo.push("the create hooks", hooks::awaitQuietly); // done before the shim is stopped
             ShimLauncher.Held held;
             try {
                 held = ShimLauncher.awaitCreated(stateDir, shim, CREATE_TIMEOUT, true);
             } catch (ShimLauncher.ShimException e) {
+                hooks.awaitQuietly();
                 // the shim said why and now undoes its own steps (VM, taps, host cgroup): a SIGKILL
                 // from the undo below would cut that short and leave them behind
                 if (!shim.waitFor(SHIM_CLEANUP_SECONDS, java.util.concurrent.TimeUnit.SECONDS)) {
@@ -147,13 +150,7 @@ public final class ContainerCreator {
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
 
-            var createRuntime = Hooks.orEmpty(spec.hookSet().createRuntime());
-            var prestart = Hooks.orEmpty(spec.hookSet().prestart());
-            if (!createRuntime.isEmpty() || !prestart.isEmpty()) {
-                byte[] state = Containers.hookState(rec, "created", pid);
-                HookRunner.runAll("createRuntime", createRuntime, state);
-                HookRunner.runAll("prestart", prestart, state);
-            }
+            hooks.await();
 
             if (o.pidFile() != null) {
                 Path pidFile = o.pidFile();

@@ -105,6 +105,34 @@ class CliErrorsIT {
         assertEquals(0, cli.run("delete", "--force", "ghost").code());
     }
 
+    /**
+     * docker's second delete (--force, of a container its first delete removed) is answered by
+     * bin/jvmvisor itself: it succeeds where no Java could start; anything else still reaches Java.
+     */
+    @Test
+    void deleteForceOfAMissingContainerNeedsNoJvm() throws Exception {
+        for (String[] args : new String[][] {{"delete", "--force", "ghost"}, {"delete", "-f", "ghost"},
+                {"--log", work.resolve("l.json").toString(), "--log-format", "json", "delete", "--force", "ghost"}}) {
+            assertEquals(0, withoutJava(args), String.join(" ", args));
+        }
+        assertEquals(false, Files.exists(work.resolve("l.json")));
+        for (String[] args : new String[][] {{"delete", "ghost"}, {"delete", "--force", "../ghost"}, {"state", "ghost"}}) {
+            assertEquals(1, withoutJava(args), "reaches the (broken) Java CLI: " + String.join(" ", args));
+        }
+    }
+
+    /** bin/jvmvisor's exit status with a classpath no JVM can start from. */
+    private static int withoutJava(String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(cli.home.resolve("bin/jvmvisor").toString(),
+                "--root", cli.root.toString()));
+        cmd.addAll(java.util.List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().clear();
+        pb.environment().put("PATH", "/usr/bin:/bin");
+        pb.environment().put("JVMVISOR_CLASSPATH", work.resolve("no-such-classes").toString());
+        return pb.start().waitFor();
+    }
+
     @Test
     void invalidSignalAndIdAndUsage() throws Exception {
         assertEquals("jvmvisor: unknown signal \"NOPE\"", cli.run("kill", "ghost", "NOPE").errorLine());

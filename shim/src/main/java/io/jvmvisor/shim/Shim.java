@@ -59,6 +59,8 @@ final class Shim {
     volatile LiveShares liveShares;
     /** The container's network (taps, redirects); never null once create has planned it. */
     volatile Network network;
+    /** The VM's network connected ahead of start (once create was committed); null: start connects it. */
+    private volatile CompletableFuture<Void> networkReady;
     private volatile StdioRelay relay;
     private volatile DnsRelay dnsRelay;
     private volatile Spec spec;
@@ -378,11 +380,52 @@ final class Shim {
     }
 
     /**
+     * Connects the VM to the container's network on a thread of its own, once its creator committed
+     * the create: by then the create hooks have run (docker's put the container's interfaces in its
+     * namespace), and what start would find is there. Under TCG the guest's part (NICs detached or
+     * configured, ~100 ms) then overlaps the time until start comes instead of delaying it.
+     */
+    void connectNetworkEarly() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        networkReady = f;
+        Thread.ofPlatform().daemon().name("network").start(() -> {
+            try {
+                network.configure(agent);
+                mark("network-configured");
+                f.complete(null);
+            } catch (IOException | RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+    }
+
+    /** start's network: what {@link #connectNetworkEarly} did (its failure is start's), else done now. */
+    void connectNetwork() throws IOException, AgentClient.AgentException {
+        CompletableFuture<Void> f = networkReady;
+        if (f == null) {
+            network.configure(agent);
+            return;
+        }
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the network was connected");
+        } catch (java.util.concurrent.ExecutionException e) {
+            switch (e.getCause()) {
+                case AgentClient.AgentException a -> throw a;
+                case IOException io -> throw io;
+                default -> throw new IOException(e.getCause().toString(), e.getCause());
+            }
+        }
+    }
+
+    /**
      * Docker's embedded DNS (resolv.conf names 127.0.0.11): the agent listens on 127.0.0.11:53 in the
      * container's namespace in the guest and relays each query here, where 127.0.0.11:53 is docker's
      * resolver (the shim runs in the container's network namespace). Decided at start, just before the
-     * container's process runs: docker rewrites resolv.conf to 127.0.0.11 in its prestart hook, after
-     * the shim's create.
+     * container's process runs: docker rewrites resolv.conf to 127.0.0.11 in its prestart hook, which
+     * may still run while the shim creates the container.
      */
     void startDnsRelayIfNamed() throws AgentClient.AgentException {
         Spec s = spec;
@@ -526,6 +569,14 @@ final class Shim {
             synced = agent.shutdown(); // answered once the guest has synced: nothing left to wait for
         }
         vm.stop(processExited && !synced ? Duration.ofSeconds(2) : Duration.ZERO);
+        CompletableFuture<Void> early = networkReady;
+        if (early != null) {
+            try {
+                early.get(5, java.util.concurrent.TimeUnit.SECONDS); // its redirects are made before they are removed
+            } catch (Exception e) {
+                // failed or the VM went first: what it made is removed below all the same
+            }
+        }
         if (network != null) {
             network.close();
         }

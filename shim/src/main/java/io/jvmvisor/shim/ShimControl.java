@@ -123,6 +123,7 @@ final class ShimControl implements ControlServer.Handler {
         }
         if (committed) {
             shim.committed = true;
+            shim.connectNetworkEarly();
         } else {
             LOG.log(Level.ERROR, "the create of container " + shim.args.id() + " did not finish (its caller is gone): "
                     + "removing the container");
@@ -165,7 +166,7 @@ final class ShimControl implements ControlServer.Handler {
         }
         shim.mark("start-requested");
         try {
-            shim.network.configure(shim.agent);
+            shim.connectNetwork();
         } catch (IOException e) {
             return ControlResponse.failure(ErrorCode.INTERNAL, "start: cannot connect the VM to the container's network: "
                     + e.getMessage());
