@@ -386,6 +386,9 @@ final class Shim {
      * configured, ~100 ms) then overlaps the time until start comes instead of delaying it.
      */
     void connectNetworkEarly() {
+        if (!network.vmIsTheNamespace()) {
+            return; // no NIC: nothing to connect
+        }
         CompletableFuture<Void> f = new CompletableFuture<>();
         networkReady = f;
         Thread.ofPlatform().daemon().name("network").start(() -> {
