@@ -83,6 +83,19 @@ public final class SpecLoader {
         return plain != null ? plain : Databind.JSON.treeToValue(tree, Process.class);
     }
 
+    /**
+     * A hooks object alone, as config.json's {@code hooks} is read (create keeps the post hooks in
+     * hooks.json this way); one that is not plain JSON of that shape is an IOException.
+     */
+    public static Hooks hooks(byte[] json) throws IOException {
+        Hooks hooks = SpecReader.hooks(json);
+        if (hooks == null) {
+            throw new IOException("not a hooks object: " + new String(json, 0, Math.min(json.length, 200),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return hooks;
+    }
+
     /** As {@link #parse(byte[])}, always with databind (what {@link SpecReader} does not take; its tests). */
     static Spec parseWithDatabind(byte[] json) throws SpecException {
         try {

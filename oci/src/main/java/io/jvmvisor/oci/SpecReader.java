@@ -68,6 +68,19 @@ final class SpecReader {
         }
     }
 
+    /** A hooks object alone (as config.json's {@code hooks}), or null where it is not plain. */
+    static Hooks hooks(byte[] json) {
+        try (JsonParser p = FACTORY.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            Hooks hooks = hooks(p);
+            return p.currentToken() == JsonToken.END_OBJECT ? hooks : null;
+        } catch (IOException | NotPlain | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static Spec spec(JsonParser p) throws IOException, NotPlain {
         String ociVersion = null;
         String hostname = null;

@@ -123,6 +123,16 @@ class SpecReaderTest {
         assertEquals(viaDatabind, viaLoader, json);
     }
 
+    /** A hooks object alone (create's hooks.json) is read as config.json's hooks; anything else refused. */
+    @Test
+    void readsAHooksObjectAlone() throws Exception {
+        String hooks = "{\"poststart\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":3}],\"poststop\":[]}";
+        assertEquals(both("{\"hooks\":" + hooks + "}").hooks(), SpecLoader.hooks(hooks.getBytes(StandardCharsets.UTF_8)));
+        for (String bad : new String[] {"[]", "{\"poststop\":{}}", "{\"poststart\":[{\"timeout\":\"3\"}]}", ""}) {
+            assertThrows(java.io.IOException.class, () -> SpecLoader.hooks(bad.getBytes(StandardCharsets.UTF_8)), bad);
+        }
+    }
+
     @Test
     void aMalformedConfigIsReportedWithItsPosition() {
         byte[] b = "{\n \"root\": {\"path\": \"rootfs\",,}\n}".getBytes(StandardCharsets.UTF_8);
