@@ -15,8 +15,8 @@ import java.util.concurrent.ExecutionException;
  * <p>What these hooks act on is the container's namespaces, seen through the PID in their state:
  * the shim's, whose network namespace is the container's from the moment {@code unshare} or
  * {@code nsenter} exec'd its JVM. Docker's {@code libnetwork-setkey} (the hooks of every docker
- * container) puts the container's interfaces there; the VM's NICs are attached to them at start,
- * after create. So the hooks wait only for that exec (the shim's {@code /proc/PID/exe} is the
+ * container) puts the container's interfaces there; the VM's NICs are attached to them once create
+ * is committed, after the hooks. So the hooks wait only for that exec (the shim's {@code /proc/PID/exe} is the
  * JVM), not for the VM: under TCG they overlap its ~400 ms of restore and container setup instead
  * of following them. Their state says {@code creating}, as runc's does.
  */
@@ -41,7 +41,11 @@ public final class CreateHooks {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread.ofPlatform().name("create-hooks").daemon().start(() -> {
             try {
-                awaitExec(shim);
+                if (!awaitExec(shim)) {
+                    // never with a PID whose namespaces may still be this CLI's (or another process's)
+                    throw new HookException("create hooks not run: the shim (pid " + shim.pid() + ") did not start"
+                            + (shim.isAlive() ? " within " + EXEC_WAIT_MS / 1000 + " s" : ""));
+                }
                 HookRunner.runAll("createRuntime", createRuntime, state);
                 HookRunner.runAll("prestart", prestart, state);
                 done.complete(null);
@@ -56,10 +60,10 @@ public final class CreateHooks {
 
     /**
      * Waits until the shim's process runs the JVM this CLI runs (the shim's too), so that
-     * {@code unshare}/{@code nsenter} before it have done their work. A shim that is gone or does
-     * not get there in time: the hooks run anyway (create fails on the shim's side then).
+     * {@code unshare}/{@code nsenter} before it have done their work; false if it is gone first or
+     * does not get there in time.
      */
-    private static void awaitExec(java.lang.Process shim) throws InterruptedException {
+    private static boolean awaitExec(java.lang.Process shim) throws InterruptedException {
         Path java;
         try {
             java = Files.readSymbolicLink(Path.of("/proc/self/exe"));
@@ -71,13 +75,14 @@ public final class CreateHooks {
         while (shim.isAlive() && System.currentTimeMillis() < end) {
             try {
                 if (Files.readSymbolicLink(exe).equals(java)) {
-                    return;
+                    return shim.isAlive(); // not a PID reused since
                 }
             } catch (IOException e) {
                 // not readable yet
             }
             Thread.sleep(1);
         }
+        return false;
     }
 
     /** Waits for the hooks; the first that failed is thrown. */
