@@ -134,11 +134,7 @@ final class SpecReader {
                 case "env" -> env = strings(p, t);
                 case "cwd" -> cwd = string(p, t);
                 case "capabilities" -> capabilities = object(p, t, SpecReader::capabilities);
-                case "rlimits" -> rlimits = list(p, t, q -> object(q, q.currentToken(), r -> {
-                    String[] type = new String[1];
-                    long[] v = longs(r, "hard", "soft", "type", type);
-                    return new Process.Rlimit(type[0], v[0], v[1]);
-                }));
+                case "rlimits" -> rlimits = list(p, t, q -> object(q, q.currentToken(), SpecReader::rlimit));
                 case "noNewPrivileges" -> noNewPrivileges = bool(t);
                 case "oomScoreAdj" -> oomScoreAdj = boxedInt(p, t);
                 case "apparmorProfile" -> apparmorProfile = string(p, t);
@@ -147,6 +143,23 @@ final class SpecReader {
         }
         return new Process(terminal, consoleSize, user, args, env, cwd, capabilities, rlimits, noNewPrivileges,
                 oomScoreAdj, apparmorProfile);
+    }
+
+    private static Process.Rlimit rlimit(JsonParser p) throws IOException, NotPlain {
+        String type = null;
+        long hard = 0;
+        long soft = 0;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (name) {
+                case "type" -> type = string(p, t);
+                case "hard" -> hard = primitiveLong(p, t);
+                case "soft" -> soft = primitiveLong(p, t);
+                default -> p.skipChildren();
+            }
+        }
+        return new Process.Rlimit(type, hard, soft);
     }
 
     private static Process.User user(JsonParser p) throws IOException, NotPlain {
@@ -495,26 +508,13 @@ final class SpecReader {
 
     /** The long fields {@code names} of an object (missing or null: 0); any other field skipped. */
     private static long[] longs(JsonParser p, String... names) throws IOException, NotPlain {
-        return longs(p, names, null, null);
-    }
-
-    /** As {@link #longs(JsonParser, String...)} with {@code a}, {@code b} the longs and one string field. */
-    private static long[] longs(JsonParser p, String a, String b, String stringField, String[] stringOut)
-            throws IOException, NotPlain {
-        return longs(p, new String[] {a, b}, stringField, stringOut);
-    }
-
-    private static long[] longs(JsonParser p, String[] names, String stringField, String[] stringOut)
-            throws IOException, NotPlain {
+        List<String> wanted = List.of(names);
         long[] v = new long[names.length];
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
+            int i = wanted.indexOf(p.currentName());
             JsonToken t = p.nextToken();
-            int i = List.of(names).indexOf(name);
             if (i >= 0) {
                 v[i] = primitiveLong(p, t);
-            } else if (name.equals(stringField)) {
-                stringOut[0] = string(p, t);
             } else {
                 p.skipChildren();
             }
@@ -524,11 +524,11 @@ final class SpecReader {
 
     /** The string fields {@code names} of an object (missing: null); any other field skipped. */
     private static String[] strings(JsonParser p, String... names) throws IOException, NotPlain {
+        List<String> wanted = List.of(names);
         String[] v = new String[names.length];
         while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
+            int i = wanted.indexOf(p.currentName());
             JsonToken t = p.nextToken();
-            int i = List.of(names).indexOf(name);
             if (i >= 0) {
                 v[i] = string(p, t);
             } else {
