@@ -24,13 +24,18 @@ class ContainersTest {
     @TempDir
     Path dir;
 
+    /** Container "c" whose shim is {@code fakeShim}. */
+    private static ContainerRecord shimmed(Process fakeShim) throws Exception {
+        return new ContainerRecord("c", "/b", "/b/rootfs", "t", "root", Map.of(), 0, 0)
+                .withShim(fakeShim.pid(), ProcStat.startTime(fakeShim.pid()));
+    }
+
     @Test
     void anAliveShimThatDoesNotAnswerIsNotReportedStopped() throws Exception {
         StateStore store = new StateStore(dir.resolve("root"));
         Process fakeShim = new ProcessBuilder("sleep", "60").start();
         try {
-            ContainerRecord rec = new ContainerRecord("c", "/b", "/b/rootfs", "t", "root", Map.of(), 0, 0)
-                    .withShim(fakeShim.pid(), ProcStat.startTime(fakeShim.pid()));
+            ContainerRecord rec = shimmed(fakeShim);
             store.create(rec);
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             Containers c = new Containers(store, new ErrorLog(null, "text", false, new PrintStream(err, true)));
@@ -49,8 +54,7 @@ class ContainersTest {
         StateStore store = new StateStore(dir.resolve("root"));
         Process fakeShim = new ProcessBuilder("sleep", "60").start();
         try {
-            ContainerRecord rec = new ContainerRecord("c", "/b", "/b/rootfs", "t", "root", Map.of(), 0, 0)
-                    .withShim(fakeShim.pid(), ProcStat.startTime(fakeShim.pid()));
+            ContainerRecord rec = shimmed(fakeShim);
             Path state = store.create(rec);
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             Containers c = new Containers(store, new ErrorLog(null, "text", false, new PrintStream(err, true)));
