@@ -84,6 +84,18 @@ final class CliFixture {
 
     /** Starts {@code jvmvisor --root ROOT args...} with {@code stdin} (null: /dev/null) as its standard input. */
     Running startWithStdin(String stdin, String... args) throws IOException {
+        return startWith(stdin, System.getProperty("java.class.path"), args);
+    }
+
+    /**
+     * Runs a command with a classpath no JVM can start from: only what bin/jvmvisor answers
+     * itself succeeds (its fast paths); anything that reaches the Java CLI exits 1.
+     */
+    Result runWithoutJava(String... args) throws IOException, InterruptedException {
+        return startWith(null, work.resolve("no-such-classes").toString(), args).await(180);
+    }
+
+    private Running startWith(String stdin, String classpath, String... args) throws IOException {
         int n = SEQ.incrementAndGet();
         File in = new File("/dev/null");
         if (stdin != null) {
@@ -102,7 +114,7 @@ final class CliFixture {
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().clear();
         pb.environment().put("PATH", "/usr/bin:/bin");
-        pb.environment().put("JVMVISOR_CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().put("JVMVISOR_CLASSPATH", classpath);
         return new Running(pb.start(), out, err);
     }
 

@@ -285,6 +285,39 @@ class CliLifecycleIT {
         cli.assertNothingLeft(id);
     }
 
+    /**
+     * {@code start} of a created container without poststart hooks is one request that bin/jvmvisor
+     * sends itself (no JVM: it works with a classpath no JVM starts from); one the shim refuses, and
+     * one with poststart hooks, is the Java CLI's, which says why or runs the hooks.
+     */
+    @Test
+    void startNeedsNoJvmUnlessThereArePoststartHooks() throws Exception {
+        Path sleep = TestBundles.create("sleep", work.resolve("fast-start"));
+        String id = id("fast-start");
+        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
+        CliFixture.Result started = cli.runWithoutJava("start", id);
+        assertEquals(0, started.code(), started.err());
+        assertEquals("running", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
+        assertEquals(1, cli.runWithoutJava("start", id).code(), "a refused start reaches the (broken) Java CLI");
+        assertEquals("jvmvisor: cannot start an already running container", cli.run("start", id).errorLine());
+        assertEquals(0, cli.run("kill", id, "KILL").code());
+        cli.awaitStatus(id, "stopped", 60);
+        assertEquals(0, cli.run("delete", id).code());
+        cli.assertNothingLeft(id);
+
+        Path hooks = TestBundles.create("hooks", work.resolve("fast-start-hooks"));
+        String hooked = id("fast-start-hooks");
+        assertEquals(0, cli.run("create", "-b", hooks.toString(), hooked).code());
+        assertEquals(1, cli.runWithoutJava("start", hooked).code(), "poststart hooks: start is the Java CLI's");
+        assertEquals("created", Json.mapper().readTree(cli.run("state", hooked).out()).get("status").asText());
+        assertTrue(!Files.exists(hooks.resolve("hook-poststart.json")));
+        assertEquals(0, cli.run("start", hooked).code());
+        assertTrue(Files.exists(hooks.resolve("hook-poststart.json")), "the poststart hook ran");
+        cli.awaitStatus(hooked, "stopped", 60);
+        assertEquals(0, cli.run("delete", hooked).code());
+        cli.assertNothingLeft(hooked);
+    }
+
     @Test
     void forceDeleteOfARunningContainer() throws Exception {
         Path bundle = TestBundles.create("sleep", work.resolve("force"));
