@@ -149,6 +149,7 @@ public final class ContainerCreator {
             long pid = held.pid();
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
+            writeStateViews(store, rec);
 
             hooks.await();
 
@@ -171,6 +172,21 @@ public final class ContainerCreator {
         } catch (IOException e) {
             throw new CliException("cannot create container " + o.id() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * What {@code state} prints for the container while its shim lives and says created or running,
+     * rendered now, by the code that renders it ({@link Json#state}): bin/jvmvisor prints it without
+     * a JVM after checking that shim's PID and start time and its status file
+     * ({@link StateStore#STATE_VIEWS}).
+     */
+    private void writeStateViews(StateStore store, ContainerRecord rec) throws StoreException {
+        Map<String, String> views = new java.util.LinkedHashMap<>();
+        for (String status : List.of("created", "running")) {
+            views.put(status, Json.state(containers.view(new Containers.Found(rec.id(), rec,
+                    io.jvmvisor.runtime.state.Status.of(status, null)))) + "\n");
+        }
+        store.writeStateViews(rec.id(), rec.shimPid(), rec.shimStartTime(), views);
     }
 
     /**

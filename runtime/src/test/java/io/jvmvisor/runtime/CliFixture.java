@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -84,7 +85,7 @@ final class CliFixture {
 
     /** Starts {@code jvmvisor --root ROOT args...} with {@code stdin} (null: /dev/null) as its standard input. */
     Running startWithStdin(String stdin, String... args) throws IOException {
-        return startWith(stdin, System.getProperty("java.class.path"), args);
+        return startWith(stdin, Map.of(), args);
     }
 
     /**
@@ -92,10 +93,15 @@ final class CliFixture {
      * itself succeeds (its fast paths); anything that reaches the Java CLI exits 1.
      */
     Result runWithoutJava(String... args) throws IOException, InterruptedException {
-        return startWith(null, work.resolve("no-such-classes").toString(), args).await(180);
+        return startWith(null, Map.of("JVMVISOR_CLASSPATH", work.resolve("no-such-classes").toString()), args).await(180);
     }
 
-    private Running startWith(String stdin, String classpath, String... args) throws IOException {
+    /** Runs a command with bin/jvmvisor's own answers turned off: the Java CLI answers. */
+    Result runJavaOnly(String... args) throws IOException, InterruptedException {
+        return startWith(null, Map.of("JVMVISOR_JAVA_ONLY", "1"), args).await(180);
+    }
+
+    private Running startWith(String stdin, Map<String, String> env, String... args) throws IOException {
         int n = SEQ.incrementAndGet();
         File in = new File("/dev/null");
         if (stdin != null) {
@@ -114,7 +120,8 @@ final class CliFixture {
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         pb.environment().clear();
         pb.environment().put("PATH", "/usr/bin:/bin");
-        pb.environment().put("JVMVISOR_CLASSPATH", classpath);
+        pb.environment().put("JVMVISOR_CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().putAll(env);
         return new Running(pb.start(), out, err);
     }
 

@@ -318,6 +318,38 @@ class CliLifecycleIT {
         cli.assertNothingLeft(hooked);
     }
 
+    /**
+     * {@code state} of a container whose shim lives and says created or running is printed by
+     * bin/jvmvisor (no JVM), byte for byte what the Java CLI prints; paused, and a shim killed
+     * (SIGKILL: its status file still says running), are the Java CLI's again.
+     */
+    @Test
+    void stateNeedsNoJvmWhileTheShimSaysCreatedOrRunning() throws Exception {
+        Path sleep = TestBundles.create("sleep", work.resolve("fast-state"));
+        String id = id("fast-state");
+        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
+        for (String status : List.of("created", "running")) {
+            CliFixture.Result fast = cli.runWithoutJava("state", id);
+            assertEquals(0, fast.code(), status + ": " + fast.err());
+            assertEquals(cli.runJavaOnly("state", id).out(), fast.out(), status);
+            assertEquals(status, Json.mapper().readTree(fast.out()).get("status").asText());
+            if (status.equals("created")) {
+                assertEquals(0, cli.run("start", id).code());
+            }
+        }
+        assertEquals(0, cli.run("pause", id).code());
+        assertEquals(1, cli.runWithoutJava("state", id).code(), "paused: the Java CLI's");
+        assertEquals("paused", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
+        assertEquals(0, cli.run("resume", id).code());
+        long shim = Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong();
+        ProcessHandle.of(shim).orElseThrow().destroyForcibly();
+        ProcessHandle.of(shim).ifPresent(p -> p.onExit().join());
+        assertEquals(1, cli.runWithoutJava("state", id).code(), "a shim gone: the Java CLI's");
+        assertEquals("stopped", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
+        assertEquals(0, cli.run("delete", "--force", id).code());
+        cli.assertNothingLeft(id);
+    }
+
     @Test
     void forceDeleteOfARunningContainer() throws Exception {
         Path bundle = TestBundles.create("sleep", work.resolve("force"));

@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -136,6 +137,27 @@ public final class StateStore {
             return null;
         } catch (IOException e) {
             throw new StoreException(StoreException.Kind.IO, "cannot read " + dir.resolve(STATE_FILE) + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The folder of {@code state}'s rendered outputs, for bin/jvmvisor: {@code shim} (the shim's PID
+     * and start time, as in /proc/PID/stat), and one file per status named after it, each the whole
+     * output of {@code state} while the shim lives and its status file says that status.
+     */
+    public static final String STATE_VIEWS = "state-views";
+
+    /** Writes {@link #STATE_VIEWS}: each file atomically, the shim's last (a reader without it falls back). */
+    public void writeStateViews(String id, long shimPid, long shimStartTime, Map<String, String> views) throws StoreException {
+        Path dir = dir(id).resolve(STATE_VIEWS);
+        try {
+            Files.createDirectories(dir);
+            for (Map.Entry<String, String> v : views.entrySet()) {
+                writeAtomically(dir.resolve(v.getKey()), v.getValue());
+            }
+            writeAtomically(dir.resolve("shim"), shimPid + " " + shimStartTime + "\n");
+        } catch (IOException e) {
+            throw new StoreException(StoreException.Kind.IO, "cannot write " + dir + ": " + e.getMessage());
         }
     }
 
