@@ -149,7 +149,6 @@ public final class ContainerCreator {
             long pid = held.pid();
             rec = rec.withShim(pid, ProcStat.startTime(pid));
             store.write(rec);
-            writeStateViews(store, rec);
 
             hooks.await();
 
@@ -161,6 +160,7 @@ public final class ContainerCreator {
             held.commit();
             creating.channel().close();
             undo.release();
+            writeStateViews(store, rec);
             return new Created(shim, pid);
         } catch (StoreException | HookException e) {
             throw new CliException(e.getMessage());
@@ -176,17 +176,22 @@ public final class ContainerCreator {
 
     /**
      * What {@code state} prints for the container while its shim lives and says created or running,
-     * rendered now, by the code that renders it ({@link Json#state}): bin/jvmvisor prints it without
-     * a JVM after checking that shim's PID and start time and its status file
-     * ({@link StateStore#STATE_VIEWS}).
+     * rendered by the code that renders it ({@link Json#state}), once create is over: bin/jvmvisor
+     * prints it, and sends start and kill itself, without a JVM after checking that shim's PID and
+     * start time and its status file ({@link StateStore#STATE_VIEWS}). Views that could not be
+     * written only leave those commands to the Java CLI.
      */
-    private void writeStateViews(StateStore store, ContainerRecord rec) throws StoreException {
+    private void writeStateViews(StateStore store, ContainerRecord rec) {
         Map<String, String> views = new java.util.LinkedHashMap<>();
         for (String status : List.of("created", "running")) {
             views.put(status, Json.state(containers.view(new Containers.Found(rec.id(), rec,
                     io.jvmvisor.runtime.state.Status.of(status, null)))) + "\n");
         }
-        store.writeStateViews(rec.id(), rec.shimPid(), rec.shimStartTime(), views);
+        try {
+            store.writeStateViews(rec.id(), rec.shimPid(), rec.shimStartTime(), views);
+        } catch (StoreException e) {
+            log.debug(e.getMessage() + ": state, start and kill of " + rec.id() + " go to the Java CLI");
+        }
     }
 
     /**

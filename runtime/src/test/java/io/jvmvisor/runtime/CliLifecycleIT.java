@@ -286,12 +286,13 @@ class CliLifecycleIT {
     }
 
     /**
-     * {@code start} of a created container without poststart hooks is one request that bin/jvmvisor
-     * sends itself (no JVM: it works with a classpath no JVM starts from); one the shim refuses, and
-     * one with poststart hooks, is the Java CLI's, which says why or runs the hooks.
+     * {@code start} of a created container without poststart hooks, and {@code kill} with a signal
+     * number, are one request that bin/jvmvisor sends itself (no JVM: it works with a classpath no
+     * JVM starts from); one the shim refuses, a signal's name, and a start with poststart hooks are
+     * the Java CLI's, which says why or runs the hooks.
      */
     @Test
-    void startNeedsNoJvmUnlessThereArePoststartHooks() throws Exception {
+    void startAndKillNeedNoJvmUnlessThereArePoststartHooks() throws Exception {
         Path sleep = TestBundles.create("sleep", work.resolve("fast-start"));
         String id = id("fast-start");
         assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
@@ -300,8 +301,11 @@ class CliLifecycleIT {
         assertEquals("running", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
         assertEquals(1, cli.runWithoutJava("start", id).code(), "a refused start reaches the (broken) Java CLI");
         assertEquals("jvmvisor: cannot start an already running container", cli.run("start", id).errorLine());
-        assertEquals(0, cli.run("kill", id, "KILL").code());
+        assertEquals(1, cli.runWithoutJava("kill", id, "KILL").code(), "a signal's name is the Java CLI's");
+        assertEquals(0, cli.runWithoutJava("kill", id, "9").code(), "kill by number needs no JVM");
         cli.awaitStatus(id, "stopped", 60);
+        assertEquals(1, cli.runWithoutJava("kill", id, "9").code(), "a stopped container: the Java CLI's");
+        assertEquals("jvmvisor: container not running", cli.run("kill", id).errorLine());
         assertEquals(0, cli.run("delete", id).code());
         cli.assertNothingLeft(id);
 
