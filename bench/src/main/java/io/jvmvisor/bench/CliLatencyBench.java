@@ -26,7 +26,7 @@ public final class CliLatencyBench {
                 .method("Each runtime CLI is run as a process with its own `--root` (runc: `runc --root <tmp>`, runsc: `"
                         + "runsc --root <tmp> " + String.join(" ", Runtimes.RUNSC_ARGS) + "`, jvmvisor: `bin/jvmvisor --root <tmp>`); "
                         + "the time is the wall time from starting the process to its exit, measured by the harness.")
-                .method("Per run: `create --bundle sleep ID`, `start ID`, `state ID`, `kill ID KILL`, (wait for stopped, not timed), "
+                .method("Per run: `create --bundle sleep ID`, `start ID`, `state ID`, `kill ID 9` (a number, as containerd passes it), (wait for stopped, not timed), "
                         + "`delete ID`, on TestBundles' `sleep` bundle (rootfs on disk); then `run --bundle hello ID2` end to end.")
                 .method(runs + " runs per figure; ratio = p50 / runc's p50 from this run.");
         Duration timeout = Duration.ofSeconds(120);
@@ -62,7 +62,7 @@ public final class CliLatencyBench {
             samples.get("create").add(cli.check(timeout, "create", "--bundle", sleep.toString(), id).millis());
             samples.get("start").add(cli.check(timeout, "start", id).millis());
             samples.get("state").add(cli.check(timeout, "state", id).millis());
-            samples.get("kill").add(cli.check(timeout, "kill", id, "KILL").millis());
+            samples.get("kill").add(cli.check(timeout, "kill", id, "9").millis());
             waitStopped(cli, id, Duration.ofSeconds(60));
             samples.get("delete").add(cli.check(timeout, "delete", id).millis());
         } finally {

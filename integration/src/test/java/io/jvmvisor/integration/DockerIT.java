@@ -81,6 +81,29 @@ class DockerIT {
         return name;
     }
 
+    /**
+     * Waits until the container's output has {@code line}: a shell that is PID 1 ignores a signal
+     * sent before its trap is set (no default action for a namespace's init), so a test that
+     * signals a trap waits for the script to say it is set.
+     */
+    void awaitLog(String name, String line) {
+        long deadline = System.nanoTime() + LONG.toNanos();
+        CommandResult logs = null;
+        while (System.nanoTime() < deadline) {
+            logs = docker.docker("logs", name);
+            if (logs.stdout().lines().anyMatch(line::equals)) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new AssertionError("container " + name + " never printed " + line + ": " + logs);
+    }
+
     void remove(String name) {
         docker.docker(LONG, null, "rm", "-f", name);
     }
@@ -159,8 +182,9 @@ class DockerIT {
         } finally {
             remove(k);
         }
-        String s = detached("stopped", IMAGE, "sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.2; done");
+        String s = detached("stopped", IMAGE, "sh", "-c", "trap 'exit 143' TERM; echo trapped; while :; do sleep 0.2; done");
         try {
+            awaitLog(s, "trapped");
             CommandResult stop = docker.docker(LONG, null, "stop", "-t", "20", s);
             assertEquals(0, stop.exitCode(), stop.toString());
             assertEquals("143\n", docker.docker(LONG, null, "wait", s).stdout());
@@ -179,11 +203,12 @@ class DockerIT {
 
     @Test
     void killWithHup() {
-        String c = detached("hup", IMAGE, "sh", "-c", "trap 'echo got-hup; exit 5' HUP; while :; do sleep 0.2; done");
+        String c = detached("hup", IMAGE, "sh", "-c", "trap 'echo got-hup; exit 5' HUP; echo trapped; while :; do sleep 0.2; done");
         try {
+            awaitLog(c, "trapped");
             assertEquals(0, docker.docker("kill", "-s", "HUP", c).exitCode());
             assertEquals("5\n", docker.docker(LONG, null, "wait", c).stdout());
-            assertEquals("got-hup\n", docker.docker("logs", c).stdout());
+            assertEquals("trapped\ngot-hup\n", docker.docker("logs", c).stdout());
         } finally {
             remove(c);
         }
