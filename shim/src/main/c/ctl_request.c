@@ -1,67 +1,239 @@
-/* jvmvisor-ctl: bin/jvmvisor's fast path of `start` and `kill` (no JVM).
+/* jvmvisor-ctl: bin/jvmvisor's fast paths of `start`, `kill` and `exec --detach` (no JVM).
  *
  *   jvmvisor-ctl STATE_DIR REQUEST
+ *   jvmvisor-ctl --exec STATE_DIR PROCESS_FILE PID_FILE
  *
- * Sends REQUEST, one control line as the Java CLI writes it ({"op":"start"},
+ * The first sends REQUEST, one control line as the Java CLI writes it ({"op":"start"},
  * {"op":"kill","signal":15,"all":true}), to the shim of the container whose state directory is
  * STATE_DIR, on STATE_DIR/shim.sock (reached relative to the directory: a state dir's absolute
  * path may exceed a socket address's 107 bytes), and reads the start of its answer line.
- *   exit 0   the shim answered ok
- *   exit 3   anything else (no state dir, no shim listening, an error answer, a hang-up): nothing
- *            is printed; the caller runs the Java CLI, whose own checks and request give the
- *            error runc would (the shim refuses a request it cannot carry out before it does
- *            anything, so the Java CLI finds the container as it was)
+ *
+ * The second is what the Java CLI's `exec --process FILE --detach --pid-file FILE ID` sends
+ * (DetachedExec): {"op":"exec","execId":...,"process":<FILE's JSON, newlines made spaces>,
+ * "stdioPid":<this PID>,"standIn":true} with this process's stdin, stdout and stderr passed
+ * along (SCM_RIGHTS); the shim answers once the process runs, with the PID of its stand-in on
+ * the host, which goes to PID_FILE (written to a temporary file renamed over it). A process
+ * that asks for a terminal is left to the Java CLI (it needs a console socket).
+ *
+ *   exit 0   the shim answered ok (and, for exec, the pid file is written)
+ *   exit 3   nothing was done: no state dir, no shim listening, a file that cannot be read, or
+ *            an error answer (the shim refuses a request it cannot carry out before it leaves
+ *            anything running); nothing is printed, and the caller runs the Java CLI, whose own
+ *            checks and request give the error runc would
+ *   exit 1   exec only: the process runs but its stand-in's PID is missing from the answer or its
+ *            pid file could not be written (one line on stderr; the Java CLI fails the same way
+ *            there, leaving the process to its stand-in)
  * The shim checks the caller's credentials (root or the socket's owner) as for any client. What
  * the Java CLI does besides the request (poststart hooks, create's window) is for the caller to
  * rule out before it takes this path.
  */
 #include <errno.h>
-#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FALL_BACK 3
+#define MAX_REQUEST (1 << 20) /* ControlServer.MAX_REQUEST */
 
-static int send_all(int s, const char *p, size_t len)
+static int connect_shim(const char *state_dir)
+{
+    if (chdir(state_dir) < 0)
+        return -1;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = "shim.sock" };
+    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+/* Sends len bytes; the first send carries fds (SCM_RIGHTS) when nfds > 0. */
+static int send_all(int s, const char *p, size_t len, const int *fds, int nfds)
 {
     while (len > 0) {
-        ssize_t n = send(s, p, len, MSG_NOSIGNAL);
+        struct iovec iov = { .iov_base = (void *)p, .iov_len = len };
+        union {
+            char buf[CMSG_SPACE(3 * sizeof(int))];
+            struct cmsghdr align;
+        } c;
+        struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (nfds > 0) {
+            memset(&c, 0, sizeof c);
+            m.msg_control = c.buf;
+            m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+            struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+            h->cmsg_level = SOL_SOCKET;
+            h->cmsg_type = SCM_RIGHTS;
+            h->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+            memcpy(CMSG_DATA(h), fds, nfds * sizeof(int));
+        }
+        ssize_t n = sendmsg(s, &m, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
+        nfds = 0;
         p += n;
         len -= (size_t)n;
     }
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Reads the answer line (up to cap-1 bytes of it, NUL-terminated); -1 on a hang-up before any '\n'. */
+static int read_line(int s, char *line, size_t cap)
 {
-    if (argc != 3 || argv[2][0] != '{' || strchr(argv[2], '\n') || chdir(argv[1]) < 0)
-        return FALL_BACK;
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return FALL_BACK;
-    struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = "shim.sock" };
-    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
-        return FALL_BACK;
-    if (send_all(s, argv[2], strlen(argv[2])) < 0 || send_all(s, "\n", 1) < 0)
-        return FALL_BACK;
-    /* the answer's first member is "ok" (ControlCodec.writeResponse); only its start matters */
-    static const char ok[] = "{\"ok\":true";
-    char line[sizeof ok - 1];
     size_t got = 0;
-    while (got < sizeof line) {
-        ssize_t n = read(s, line + got, sizeof line - got);
+    while (got < cap - 1) {
+        ssize_t n = read(s, line + got, 1);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return FALL_BACK;
-        got += (size_t)n;
+            return -1;
+        if (line[got] == '\n')
+            break;
+        got++;
     }
+    line[got] = 0;
+    return 0;
+}
+
+/* The answer's first member is "ok" (ControlCodec.writeResponse). */
+static int answered_ok(const char *line)
+{
+    static const char ok[] = "{\"ok\":true";
+    return strncmp(line, ok, sizeof ok - 1) == 0 && (line[sizeof ok - 1] == ',' || line[sizeof ok - 1] == '}');
+}
+
+/* True if the JSON text has "terminal" : true (anywhere: a false alarm only sends it to the Java CLI). */
+static int asks_for_terminal(const char *json)
+{
+    for (const char *p = strstr(json, "\"terminal\""); p; p = strstr(p + 1, "\"terminal\"")) {
+        const char *q = p + strlen("\"terminal\"");
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q++ != ':')
+            continue;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (strncmp(q, "true", 4) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int request(const char *state_dir, const char *req)
+{
+    if (req[0] != '{' || strchr(req, '\n'))
+        return FALL_BACK;
+    int s = connect_shim(state_dir);
+    if (s < 0 || send_all(s, req, strlen(req), NULL, 0) < 0 || send_all(s, "\n", 1, NULL, 0) < 0)
+        return FALL_BACK;
+    char line[256];
+    if (read_line(s, line, sizeof line) < 0)
+        return FALL_BACK;
     close(s);
-    return memcmp(line, ok, sizeof line) == 0 ? 0 : FALL_BACK;
+    return answered_ok(line) ? 0 : FALL_BACK;
+}
+
+static int write_pid_file(const char *path, long pid)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return -1;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%ld", pid);
+    if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_detached(const char *state_dir, const char *process_file, const char *pid_file)
+{
+    /* the pid file's path as given, from the caller's directory (connect_shim changes it) */
+    char pid_path[4096];
+    if (pid_file[0] == '/') {
+        if (snprintf(pid_path, sizeof pid_path, "%s", pid_file) >= (int)sizeof pid_path)
+            return FALL_BACK;
+    } else {
+        char cwd[2048];
+        if (!getcwd(cwd, sizeof cwd) || snprintf(pid_path, sizeof pid_path, "%s/%s", cwd, pid_file) >= (int)sizeof pid_path)
+            return FALL_BACK;
+    }
+    int f = open(process_file, O_RDONLY | O_CLOEXEC);
+    if (f < 0)
+        return FALL_BACK;
+    static char json[MAX_REQUEST];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(f, json + len, sizeof json - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (n == 0 && len == 0))
+            return FALL_BACK;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof json - 1)
+            return FALL_BACK;
+    }
+    close(f);
+    json[len] = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (json[i] == '\n' || json[i] == '\r')
+            json[i] = ' ';
+        else if (json[i] == 0)
+            return FALL_BACK;
+    }
+    if (asks_for_terminal(json))
+        return FALL_BACK;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    static char req[MAX_REQUEST + 256];
+    int n = snprintf(req, sizeof req, "{\"op\":\"exec\",\"execId\":\"exec-%ld-%lld\",\"process\":%s,\"stdioPid\":%ld,\"standIn\":true}\n",
+                     (long)getpid(), (long long)t.tv_sec * 1000000000LL + t.tv_nsec, json, (long)getpid());
+    if (n < 0 || n >= (int)sizeof req)
+        return FALL_BACK;
+    int s = connect_shim(state_dir);
+    static const int stdio[3] = { 0, 1, 2 };
+    if (s < 0 || send_all(s, req, (size_t)n, stdio, 3) < 0)
+        return FALL_BACK;
+    char line[512];
+    if (read_line(s, line, sizeof line) < 0 || !answered_ok(line))
+        return FALL_BACK;
+    const char *p = strstr(line, "\"pid\":");
+    char *end;
+    long pid = p ? strtol(p + 6, &end, 10) : 0;
+    if (pid <= 0) { /* the process runs: no second try by the Java CLI (DetachedExec says the same) */
+        fprintf(stderr, "jvmvisor: exec: the shim did not name the process's stand-in\n");
+        return 1;
+    }
+    if (write_pid_file(pid_path, pid) < 0) {
+        fprintf(stderr, "jvmvisor: exec: cannot write the pid file %s: %s\n", pid_path, strerror(errno));
+        return 1;
+    }
+    /* the connection closes as this process exits: the shim lets the stand-in exit only after that */
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[1], "--exec") == 0)
+        return exec_detached(argv[2], argv[3], argv[4]);
+    if (argc == 3 && argv[1][0] != '-')
+        return request(argv[1], argv[2]);
+    return FALL_BACK;
 }

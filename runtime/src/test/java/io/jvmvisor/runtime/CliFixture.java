@@ -93,7 +93,12 @@ final class CliFixture {
      * itself succeeds (its fast paths); anything that reaches the Java CLI exits 1.
      */
     Result runWithoutJava(String... args) throws IOException, InterruptedException {
-        return startWith(null, Map.of("JVMVISOR_CLASSPATH", work.resolve("no-such-classes").toString()), args).await(180);
+        return startWithoutJava(args).await(180);
+    }
+
+    /** As {@link #runWithoutJava}, not waited for (its output files stay at hand). */
+    Running startWithoutJava(String... args) throws IOException {
+        return startWith(null, Map.of("JVMVISOR_CLASSPATH", work.resolve("no-such-classes").toString()), args);
     }
 
     /** Runs a command with bin/jvmvisor's own answers turned off: the Java CLI answers. */

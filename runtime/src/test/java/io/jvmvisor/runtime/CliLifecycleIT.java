@@ -354,6 +354,56 @@ class CliLifecycleIT {
         cli.assertNothingLeft(id);
     }
 
+    /**
+     * {@code exec --process F --detach --pid-file P ID} (containerd's docker exec) of a running
+     * container is sent by bin/jvmvisor itself (no JVM): the process gets the caller's stdout and
+     * stderr, P names its stand-in, which exits with the process's status; a process file that
+     * asks for a terminal, one the shim refuses, and a stopped container are the Java CLI's.
+     */
+    @Test
+    void detachedExecNeedsNoJvm() throws Exception {
+        Path sleep = TestBundles.create("sleep", work.resolve("fast-exec"));
+        String id = id("fast-exec");
+        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
+        assertEquals(0, cli.run("start", id).code());
+        Path process = Files.writeString(work.resolve("fast-exec.json"), """
+                {"terminal": false, "user": {"uid": 0, "gid": 0},
+                 "args": ["/bin/sh", "-c", "echo out; echo err >&2; exit 7"],
+                 "env": ["PATH=/bin"], "cwd": "/"}
+                """);
+        Path pid = work.resolve("fast-exec.pid");
+        CliFixture.Running exec = cli.startWithoutJava("exec", "--process", process.toString(), "--detach",
+                "--pid-file", pid.toString(), id);
+        CliFixture.Result r = exec.await(180);
+        assertEquals(0, r.code(), r.err());
+        long standIn = Long.parseLong(Files.readString(pid).strip());
+        assertTrue(standIn > 0 && standIn != exec.process.pid(), "the pid file names the stand-in: " + standIn);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!(Files.readString(exec.out).equals("out\n") && Files.readString(exec.err).equals("err\n"))
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals("out\n", Files.readString(exec.out));
+        assertEquals("err\n", Files.readString(exec.err));
+
+        Path tty = Files.writeString(work.resolve("fast-exec-tty.json"),
+                "{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"/bin/true\"],\"cwd\":\"/\"}");
+        assertEquals(1, cli.runWithoutJava("exec", "--process", tty.toString(), "--detach", "--pid-file", pid.toString(), id).code(),
+                "a terminal is the Java CLI's");
+        assertEquals("jvmvisor: cannot allocate tty if jvmvisor will detach without setting console socket",
+                cli.run("exec", "--process", tty.toString(), "--detach", "--pid-file", pid.toString(), id).errorLine());
+        Path noArgs = Files.writeString(work.resolve("fast-exec-empty.json"), "{\"args\":[],\"cwd\":\"/\"}");
+        assertEquals(1, cli.runWithoutJava("exec", "--process", noArgs.toString(), "--detach", "--pid-file", pid.toString(), id).code(),
+                "a refused exec reaches the (broken) Java CLI");
+        assertEquals(0, cli.run("kill", id, "KILL").code());
+        cli.awaitStatus(id, "stopped", 60);
+        assertEquals(1, cli.runWithoutJava("exec", "--process", process.toString(), "--detach", "--pid-file", pid.toString(), id).code());
+        assertEquals("jvmvisor: cannot exec in a stopped container",
+                cli.run("exec", "--process", process.toString(), "--detach", "--pid-file", pid.toString(), id).errorLine());
+        assertEquals(0, cli.run("delete", id).code());
+        cli.assertNothingLeft(id);
+    }
+
     @Test
     void forceDeleteOfARunningContainer() throws Exception {
         Path bundle = TestBundles.create("sleep", work.resolve("force"));
