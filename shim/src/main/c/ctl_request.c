@@ -12,7 +12,7 @@
  * (DetachedExec): {"op":"exec","execId":...,"process":<FILE's JSON, newlines made spaces>,
  * "stdioPid":<this PID>,"standIn":true} with this process's stdin, stdout and stderr passed
  * along (SCM_RIGHTS); the shim answers once the process runs, with the PID of its stand-in on
- * the host, which goes to PID_FILE (written to a temporary file renamed over it). A process
+ * the host, which goes to PID_FILE (as the Java CLI writes it: write_pid_file). A process
  * that asks for a terminal is left to the Java CLI (it needs a console socket).
  *
  *   exit 0   the shim answered ok (and, for exec, the pid file is written)
@@ -144,18 +144,28 @@ static int request(const char *state_dir, const char *req)
     return answered_ok(line) ? 0 : FALL_BACK;
 }
 
+/*
+ * As the Java CLI's StateStore.writeAtomically: a fresh temporary file beside the target
+ * (".NAME.tmp-PID", O_CREAT|O_EXCL: a file or symlink planted there is neither followed nor
+ * reused; mode 0600), renamed over it (rename replaces a symlink at the target, it does not
+ * follow it); the temporary file is removed if anything fails.
+ */
 static int write_pid_file(const char *path, long pid)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path + 1) : 0;
+    if (snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld", dir_len, path, slash ? slash + 1 : path, (long)getpid()) >= (int)sizeof tmp)
         return -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%ld", pid);
     if (write(fd, buf, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
         return -1;
     }
     return 0;
