@@ -372,10 +372,15 @@ class CliLifecycleIT {
                  "env": ["PATH=/bin"], "cwd": "/"}
                 """);
         Path pid = work.resolve("fast-exec.pid");
+        // a symlink planted at the pid file is replaced, not followed (as the Java CLI writes it)
+        Path victim = Files.writeString(work.resolve("fast-exec-victim"), "untouched");
+        Files.createSymbolicLink(pid, victim);
         CliFixture.Running exec = cli.startWithoutJava("exec", "--process", process.toString(), "--detach",
                 "--pid-file", pid.toString(), id);
         CliFixture.Result r = exec.await(180);
         assertEquals(0, r.code(), r.err());
+        assertEquals("untouched", Files.readString(victim));
+        assertTrue(Files.isRegularFile(pid, java.nio.file.LinkOption.NOFOLLOW_LINKS));
         long standIn = Long.parseLong(Files.readString(pid).strip());
         assertTrue(standIn > 0 && standIn != exec.process.pid(), "the pid file names the stand-in: " + standIn);
         long deadline = System.nanoTime() + 60_000_000_000L;
