@@ -1,7 +1,8 @@
-/* jvmvisor-ctl: bin/jvmvisor's fast paths of `start`, `kill` and `exec --detach` (no JVM).
+/* jvmvisor-ctl: bin/jvmvisor's fast paths of `start`, `kill`, `exec --detach` and `delete` (no JVM).
  *
  *   jvmvisor-ctl STATE_DIR REQUEST
  *   jvmvisor-ctl --exec STATE_DIR PROCESS_FILE PID_FILE
+ *   jvmvisor-ctl --delete STATE_DIR SHIM_PID SHIM_START_TIME
  *
  * The first sends REQUEST, one control line as the Java CLI writes it ({"op":"start"},
  * {"op":"kill","signal":15,"all":true}), to the shim of the container whose state directory is
@@ -15,7 +16,15 @@
  * the host, which goes to PID_FILE (as the Java CLI writes it: write_pid_file). A process
  * that asks for a terminal is left to the Java CLI (it needs a console socket).
  *
- *   exit 0   the shim answered ok (and, for exec, the pid file is written)
+ * The third is the Java CLI's delete (Containers.delete): while the shim (SHIM_PID, started at
+ * SHIM_START_TIME as /proc/PID/stat's field 22 says) lives, the request
+ * {"op":"delete","force":true} and a wait of at most 10 s for it to exit; then the state dir is removed,
+ * entry by entry (never following a link, never crossing a mount), and the socket alias that
+ * points at it, if any. Whatever else is left (the VMM still running, host cgroups the shim did
+ * not remove, a shim that does not exit, something it cannot remove) is the Java CLI's to finish:
+ * delete can be asked again at any point.
+ *
+ *   exit 0   the shim answered ok (for exec, the pid file is written; for delete, all is gone)
  *   exit 3   nothing was done: no state dir, no shim listening, a file that cannot be read, or
  *            an error answer (the shim refuses a request it cannot carry out before it leaves
  *            anything running); nothing is printed, and the caller runs the Java CLI, whose own
@@ -27,13 +36,16 @@
  * the Java CLI does besides the request (poststart hooks, create's window) is for the caller to
  * rule out before it takes this path.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,10 +251,145 @@ static int exec_detached(const char *state_dir, const char *process_file, const 
     return 0;
 }
 
+/* The start time (field 22 of /proc/PID/stat) of a live, non-zombie PID; -1 if there is none. */
+static long long start_time(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+    if (!p || p[1] != ' ' || p[2] == 'Z')
+        return -1;
+    p += 2; /* field 3 */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    return strtoll(p, NULL, 10);
+}
+
+/* Waits until PID (started at START) is gone, at most timeout_ms; 0 once gone. */
+static int await_exit(long pid, long long start, int timeout_ms)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (pfd < 0)
+        return errno == ESRCH ? 0 : -1;
+    if (start_time(pid) != start) { /* gone, or the PID is another process's already */
+        close(pfd);
+        return 0;
+    }
+    struct pollfd w = { .fd = pfd, .events = POLLIN };
+    int r;
+    do {
+        r = poll(&w, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    close(pfd);
+    return r == 1 ? 0 : -1;
+}
+
+/* Removes the entries of the directory at dfd (then closed), depth first: no link followed, no mount crossed. */
+static int remove_entries(int dfd, dev_t dev)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = -1;
+            continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            int sub = st.st_dev == dev ? openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+            if (sub < 0 || remove_entries(sub, dev) < 0 || unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) < 0)
+                rc = -1;
+        } else if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Removes every link in /run/jvmvisor-sockets (SocketPaths.ALIAS_ROOT) that points at dir. */
+static void remove_aliases(const char *dir)
+{
+    DIR *d = opendir("/run/jvmvisor-sockets");
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        char target[4096];
+        ssize_t n = readlinkat(dirfd(d), e->d_name, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = 0;
+        if (strcmp(target, dir) == 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+static int delete_container(const char *state_dir, const char *shim_pid, const char *shim_start)
+{
+    char *end;
+    long pid = strtol(shim_pid, &end, 10);
+    long long start = *end ? -1 : strtoll(shim_start, &end, 10);
+    if (state_dir[0] != '/' || pid <= 0 || start <= 0 || *end)
+        return FALL_BACK;
+    if (start_time(pid) == start) {
+        int s = connect_shim(state_dir);
+        static const char req[] = "{\"op\":\"delete\",\"force\":true}\n";
+        char line[256];
+        if (s < 0 || send_all(s, req, sizeof req - 1, NULL, 0) < 0 || read_line(s, line, sizeof line) < 0)
+            return FALL_BACK;
+        close(s);
+        if (await_exit(pid, start, 10000) < 0)
+            return FALL_BACK;
+    } else if (chdir(state_dir) < 0) {
+        return FALL_BACK;
+    }
+    /* what the shim leaves only when it could not finish: the Java CLI's to clean up */
+    struct stat st;
+    if (lstat("cgroups", &st) == 0)
+        return FALL_BACK;
+    int vfd = open("vmm.pid", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (vfd >= 0) {
+        char buf[32] = {0};
+        ssize_t n = read(vfd, buf, sizeof buf - 1);
+        close(vfd);
+        long vmm = n > 0 ? strtol(buf, NULL, 10) : 0;
+        if (vmm > 0 && start_time(vmm) >= 0)
+            return FALL_BACK;
+    }
+    if (chdir("/") < 0 || lstat(state_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return FALL_BACK;
+    int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || remove_entries(dfd, st.st_dev) < 0 || rmdir(state_dir) < 0)
+        return FALL_BACK;
+    remove_aliases(state_dir);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--exec") == 0)
         return exec_detached(argv[2], argv[3], argv[4]);
+    if (argc == 5 && strcmp(argv[1], "--delete") == 0)
+        return delete_container(argv[2], argv[3], argv[4]);
     if (argc == 3 && argv[1][0] != '-')
         return request(argv[1], argv[2]);
     return FALL_BACK;

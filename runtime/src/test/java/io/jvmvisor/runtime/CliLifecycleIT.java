@@ -409,6 +409,46 @@ class CliLifecycleIT {
         cli.assertNothingLeft(id);
     }
 
+    /**
+     * {@code delete} needs no JVM for a container whose shim is gone (it ran to its end), a
+     * created one, and a running one with --force (the shim is asked and waited for); a running
+     * one without --force and one with poststop hooks are the Java CLI's. Nothing is left.
+     */
+    @Test
+    void deleteNeedsNoJvmWithoutPoststopHooks() throws Exception {
+        Path hello = TestBundles.create("hello", work.resolve("fast-delete-hello"));
+        String ended = id("fast-delete-ended");
+        assertEquals(0, cli.run("create", "-b", hello.toString(), ended).code());
+        assertEquals(0, cli.run("start", ended).code());
+        cli.awaitStatus(ended, "stopped", 60);
+        CliFixture.Result r = cli.runWithoutJava("delete", ended);
+        assertEquals(0, r.code(), r.err());
+        cli.assertNothingLeft(ended);
+
+        Path sleep = TestBundles.create("sleep", work.resolve("fast-delete-sleep"));
+        String created = id("fast-delete-created");
+        assertEquals(0, cli.run("create", "-b", sleep.toString(), created).code());
+        assertEquals(0, cli.runWithoutJava("delete", created).code());
+        cli.assertNothingLeft(created);
+
+        String running = id("fast-delete-running");
+        assertEquals(0, cli.run("create", "-b", sleep.toString(), running).code());
+        assertEquals(0, cli.run("start", running).code());
+        assertEquals(1, cli.runWithoutJava("delete", running).code(), "running, no --force: the Java CLI's");
+        assertEquals("jvmvisor: cannot delete container " + running + " that is not stopped: running",
+                cli.run("delete", running).errorLine());
+        assertEquals(0, cli.runWithoutJava("delete", "--force", running).code());
+        cli.assertNothingLeft(running);
+
+        Path hooks = TestBundles.create("hooks", work.resolve("fast-delete-hooks"));
+        String hooked = id("fast-delete-hooks");
+        assertEquals(0, cli.run("create", "-b", hooks.toString(), hooked).code());
+        assertEquals(1, cli.runWithoutJava("delete", hooked).code(), "poststop hooks: the Java CLI's");
+        assertEquals(0, cli.run("delete", hooked).code());
+        assertTrue(Files.exists(hooks.resolve("hook-poststop.json")), "the poststop hook ran");
+        cli.assertNothingLeft(hooked);
+    }
+
     @Test
     void forceDeleteOfARunningContainer() throws Exception {
         Path bundle = TestBundles.create("sleep", work.resolve("force"));
