@@ -254,8 +254,21 @@ final class Shim {
                 + " extra 9p shares, " + net.nics().size() + " NIC(s)");
 
         boolean templates = templatesWanted(spec);
-        Thread warmUp = Thread.ofPlatform().daemon().name("agent-warm-up").start(() -> AgentClient.warmUp(socketDir));
-        Vm started = engine.start(config, stateDir, templates);
+        // The agent's connection is begun while QEMU starts and restores: netty's and gRPC's set-up
+        // runs on that thread meanwhile, and QEMU holds the preface and the first Ping until the
+        // guest opens its port (AgentClient.connect), so the restored guest's agent answers at once.
+        java.util.concurrent.atomic.AtomicReference<Vm> booting = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<AgentClient> early = connectEarly(config.agentSocket(),
+                () -> !abandoned.get() && (booting.get() == null || booting.get().isAlive()));
+        Vm started;
+        try {
+            started = engine.start(config, stateDir, templates);
+        } catch (IOException | RuntimeException e) {
+            abandoned.set(true);
+            throw e;
+        }
+        booting.set(started);
         vm = started;
         mark("vmm-started");
         privatize(stateDir.resolve(QemuEngine.PID_FILE));
@@ -287,8 +300,7 @@ final class Shim {
             }
         }, "shim-shutdown"));
 
-        warmUp.join();
-        AgentClient client = connectAgent(started);
+        AgentClient client = awaitAgent(early, started);
         if (started.restored()) {
             try {
                 byte[] entropy = new byte[64];
@@ -345,15 +357,52 @@ final class Shim {
         return control;
     }
 
+    private static Duration agentTimeout() {
+        return Duration.ofSeconds(Long.getLong("jvmvisor.agent.timeout.seconds", 45));
+    }
+
     private AgentClient connectAgent(Vm started) throws AgentClient.AgentException, InterruptedException {
-        long timeout = Long.getLong("jvmvisor.agent.timeout.seconds", 45);
         try {
-            return AgentClient.connect(args.id(), started.agentSocket(), Duration.ofSeconds(timeout), started::isAlive);
+            return AgentClient.connect(args.id(), started.agentSocket(), agentTimeout(), started::isAlive);
         } catch (AgentClient.AgentException e) {
-            String panic = started.consoleLine("Kernel panic");
-            throw new AgentClient.AgentException((panic != null ? "the guest kernel panicked: " + panic.trim() + "; " : "")
-                    + e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
+            throw withConsole(started, e);
         }
+    }
+
+    /** {@link AgentClient#connect} on a thread of its own, begun before the VM exists ({@code alive} says when to give up). */
+    private CompletableFuture<AgentClient> connectEarly(Path socket, java.util.function.BooleanSupplier alive) {
+        CompletableFuture<AgentClient> f = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("agent-connect").start(() -> {
+            try {
+                f.complete(AgentClient.connect(args.id(), socket, agentTimeout(), alive));
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    /** The connection {@link #connectEarly} made to {@code started}'s agent. */
+    private AgentClient awaitAgent(CompletableFuture<AgentClient> early, Vm started)
+            throws AgentClient.AgentException, InterruptedException {
+        try {
+            return early.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof AgentClient.AgentException a) {
+                throw withConsole(started, a);
+            }
+            if (e.getCause() instanceof InterruptedException i) {
+                throw i;
+            }
+            throw new IllegalStateException("connecting to the agent failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The agent's failure, with what the guest's console says (a kernel panic first). */
+    private static AgentClient.AgentException withConsole(Vm started, AgentClient.AgentException e) {
+        String panic = started.consoleLine("Kernel panic");
+        return new AgentClient.AgentException((panic != null ? "the guest kernel panicked: " + panic.trim() + "; " : "")
+                + e.getMessage() + "; last console lines:\n" + started.consoleTail(15));
     }
 
     /**

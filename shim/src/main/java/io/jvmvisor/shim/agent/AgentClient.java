@@ -73,22 +73,6 @@ public final class AgentClient implements AutoCloseable {
     }
 
     /**
-     * Loads and initializes the gRPC/netty classes a connection needs (~0.2-0.4 s of class loading
-     * under load) without connecting: run on another thread while the VM starts, so that a restored
-     * VM, whose agent answers at once, does not wait for them.
-     */
-    public static void warmUp(Path socketDir) {
-        AgentClient c = new AgentClient("", socketDir.resolve("warm-up.sock")); // no such socket: fails at connect
-        try {
-            c.blocking.withDeadlineAfter(1, TimeUnit.SECONDS).ping(PingRequest.getDefaultInstance());
-        } catch (StatusRuntimeException e) {
-            // expected
-        } finally {
-            c.close();
-        }
-    }
-
-    /**
      * How long one connection may go unanswered before {@link #connect} replaces it. The agent's
      * channel is a virtio-serial port: every host connection is one byte stream to the guest, and
      * the guest learns of a disconnect on another virtqueue than the data, so a reconnect while the
