@@ -5,7 +5,7 @@ set ylabel 'ms (log scale)'
 set style data histograms
 set style histogram clustered gap 1
 set logscale y
-set yrange [70.8:*]
+set yrange [72.0:*]
 set style fill solid 0.85 border -1
 set datafile separator '\t'
 set datafile missing '?'
