@@ -25,10 +25,11 @@
  * delete can be asked again at any point.
  *
  *   exit 0   the shim answered ok (for exec, the pid file is written; for delete, all is gone)
- *   exit 3   nothing was done: no state dir, no shim listening, a file that cannot be read, or
- *            an error answer (the shim refuses a request it cannot carry out before it leaves
- *            anything running); nothing is printed, and the caller runs the Java CLI, whose own
- *            checks and request give the error runc would
+ *   exit 3   the Java CLI is to answer: no state dir, no shim listening, a file that cannot be
+ *            read, or an error answer (the shim refuses a request it cannot carry out before it
+ *            leaves anything running, so nothing was done; a delete may have done part of its
+ *            work, which the Java CLI's delete finishes); nothing is printed, and the caller runs
+ *            the Java CLI, whose own checks and request give the error runc would
  *   exit 1   exec only: the process runs but its stand-in's PID is missing from the answer or its
  *            pid file could not be written (one line on stderr; the Java CLI fails the same way
  *            there, leaving the process to its stand-in)

@@ -293,9 +293,7 @@ class CliLifecycleIT {
      */
     @Test
     void startAndKillNeedNoJvmUnlessThereArePoststartHooks() throws Exception {
-        Path sleep = TestBundles.create("sleep", work.resolve("fast-start"));
-        String id = id("fast-start");
-        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
+        String id = created("sleep", "fast-start");
         CliFixture.Result started = cli.runWithoutJava("start", id);
         assertEquals(0, started.code(), started.err());
         assertEquals("running", Json.mapper().readTree(cli.run("state", id).out()).get("status").asText());
@@ -310,8 +308,7 @@ class CliLifecycleIT {
         cli.assertNothingLeft(id);
 
         Path hooks = TestBundles.create("hooks", work.resolve("fast-start-hooks"));
-        String hooked = id("fast-start-hooks");
-        assertEquals(0, cli.run("create", "-b", hooks.toString(), hooked).code());
+        String hooked = created(hooks, "fast-start-hooks");
         assertEquals(1, cli.runWithoutJava("start", hooked).code(), "poststart hooks: start is the Java CLI's");
         assertEquals("created", Json.mapper().readTree(cli.run("state", hooked).out()).get("status").asText());
         assertTrue(!Files.exists(hooks.resolve("hook-poststart.json")));
@@ -329,9 +326,7 @@ class CliLifecycleIT {
      */
     @Test
     void stateNeedsNoJvmWhileTheShimSaysCreatedOrRunning() throws Exception {
-        Path sleep = TestBundles.create("sleep", work.resolve("fast-state"));
-        String id = id("fast-state");
-        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
+        String id = created("sleep", "fast-state");
         for (String status : List.of("created", "running")) {
             CliFixture.Result fast = cli.runWithoutJava("state", id);
             assertEquals(0, fast.code(), status + ": " + fast.err());
@@ -362,10 +357,7 @@ class CliLifecycleIT {
      */
     @Test
     void detachedExecNeedsNoJvm() throws Exception {
-        Path sleep = TestBundles.create("sleep", work.resolve("fast-exec"));
-        String id = id("fast-exec");
-        assertEquals(0, cli.run("create", "-b", sleep.toString(), id).code());
-        assertEquals(0, cli.run("start", id).code());
+        String id = started("sleep", "fast-exec");
         Path process = Files.writeString(work.resolve("fast-exec.json"), """
                 {"terminal": false, "user": {"uid": 0, "gid": 0},
                  "args": ["/bin/sh", "-c", "echo out; echo err >&2; exit 7"],
@@ -416,23 +408,18 @@ class CliLifecycleIT {
      */
     @Test
     void deleteNeedsNoJvmWithoutPoststopHooks() throws Exception {
-        Path hello = TestBundles.create("hello", work.resolve("fast-delete-hello"));
-        String ended = id("fast-delete-ended");
-        assertEquals(0, cli.run("create", "-b", hello.toString(), ended).code());
-        assertEquals(0, cli.run("start", ended).code());
+        String ended = started("hello", "fast-delete-ended");
         cli.awaitStatus(ended, "stopped", 60);
         CliFixture.Result r = cli.runWithoutJava("delete", ended);
         assertEquals(0, r.code(), r.err());
         cli.assertNothingLeft(ended);
 
         Path sleep = TestBundles.create("sleep", work.resolve("fast-delete-sleep"));
-        String created = id("fast-delete-created");
-        assertEquals(0, cli.run("create", "-b", sleep.toString(), created).code());
-        assertEquals(0, cli.runWithoutJava("delete", created).code());
-        cli.assertNothingLeft(created);
+        String fresh = created(sleep, "fast-delete-created");
+        assertEquals(0, cli.runWithoutJava("delete", fresh).code());
+        cli.assertNothingLeft(fresh);
 
-        String running = id("fast-delete-running");
-        assertEquals(0, cli.run("create", "-b", sleep.toString(), running).code());
+        String running = created(sleep, "fast-delete-running");
         assertEquals(0, cli.run("start", running).code());
         assertEquals(1, cli.runWithoutJava("delete", running).code(), "running, no --force: the Java CLI's");
         assertEquals("jvmvisor: cannot delete container " + running + " that is not stopped: running",
@@ -441,12 +428,30 @@ class CliLifecycleIT {
         cli.assertNothingLeft(running);
 
         Path hooks = TestBundles.create("hooks", work.resolve("fast-delete-hooks"));
-        String hooked = id("fast-delete-hooks");
-        assertEquals(0, cli.run("create", "-b", hooks.toString(), hooked).code());
+        String hooked = created(hooks, "fast-delete-hooks");
         assertEquals(1, cli.runWithoutJava("delete", hooked).code(), "poststop hooks: the Java CLI's");
         assertEquals(0, cli.run("delete", hooked).code());
         assertTrue(Files.exists(hooks.resolve("hook-poststop.json")), "the poststop hook ran");
         cli.assertNothingLeft(hooked);
+    }
+
+    /** A container of the TestBundles bundle {@code name} (in a folder of {@code what}), created and started. */
+    private static String started(String name, String what) throws Exception {
+        String id = created(name, what);
+        assertEquals(0, cli.run("start", id).code());
+        return id;
+    }
+
+    /** A container of the TestBundles bundle {@code name} (in a folder of {@code what}), created. */
+    private static String created(String name, String what) throws Exception {
+        return created(TestBundles.create(name, work.resolve(what)), what);
+    }
+
+    /** A container of {@code bundle} created under a fresh ID (of {@code what}). */
+    private static String created(Path bundle, String what) throws Exception {
+        String id = id(what);
+        assertEquals(0, cli.run("create", "-b", bundle.toString(), id).code());
+        return id;
     }
 
     @Test
