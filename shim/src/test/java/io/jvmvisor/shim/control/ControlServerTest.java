@@ -100,6 +100,25 @@ class ControlServerTest {
         }
     }
 
+    /**
+     * A refused client gets its answer even when the shim closes the connection before the request
+     * is all written (a request larger than the socket's buffer: the write fails with EPIPE).
+     */
+    @Test
+    void aRefusedClientGetsTheAnswerNotABrokenPipe(@TempDir Path stateDir) throws Exception {
+        Path sock = stateDir.resolve(ControlClient.SOCKET_NAME);
+        try (ControlServer strict = ControlServer.listen(sock, (req, answer) -> answer.send(ControlResponse.success()),
+                p -> false)) {
+            String big = "x".repeat(ControlServer.MAX_REQUEST / 2);
+            ControlRequest req = new ControlRequest(ControlRequest.Op.MOUNT.wire, null, null, null, null, null, null, null,
+                    null, null, null, null, big, "/mnt", null, null);
+            ControlResponse r = ControlClient.call(stateDir, req);
+            assertFalse(r.ok());
+            assertEquals("PERMISSION_DENIED", r.code());
+            assertEquals(sock, strict.socket());
+        }
+    }
+
     @Test
     void descriptorsSentWithTheRequestReachTheHandler(@TempDir Path stateDir) throws Exception {
         Path sock = stateDir.resolve(ControlClient.SOCKET_NAME);
