@@ -44,38 +44,29 @@ final class SpecReader {
 
     /** The spec in {@code json}, or null where databind must decide (see the class comment). */
     static Spec read(byte[] json) {
-        try (JsonParser p = FACTORY.createParser(json)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            Spec spec = spec(p);
-            return p.currentToken() == JsonToken.END_OBJECT ? spec : null;
-        } catch (IOException | NotPlain | RuntimeException e) {
-            return null;
-        }
+        return whole(() -> FACTORY.createParser(json), SpecReader::spec);
     }
 
     /** An exec's process object (a tree the shim holds), or null where databind must decide. */
     static Process process(JsonNode tree) {
-        try (JsonParser p = tree.traverse()) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            Process process = process(p);
-            return p.currentToken() == JsonToken.END_OBJECT ? process : null;
-        } catch (IOException | NotPlain | RuntimeException e) {
-            return null;
-        }
+        return whole(tree::traverse, SpecReader::process);
     }
 
     /** A hooks object alone (as config.json's {@code hooks}), or null where it is not plain. */
     static Hooks hooks(byte[] json) {
-        try (JsonParser p = FACTORY.createParser(json)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            Hooks hooks = hooks(p);
-            return p.currentToken() == JsonToken.END_OBJECT ? hooks : null;
+        return whole(() -> FACTORY.createParser(json), SpecReader::hooks);
+    }
+
+    /** Where a whole document's tokens come from. */
+    private interface Source {
+        JsonParser open() throws IOException;
+    }
+
+    /** The one object {@code source} holds, read by {@code fields}; null where it is not plain (databind decides). */
+    private static <T> T whole(Source source, Fields<T> fields) {
+        try (JsonParser p = source.open()) {
+            JsonToken t = p.nextToken();
+            return t == JsonToken.START_OBJECT ? object(p, t, fields) : null;
         } catch (IOException | NotPlain | RuntimeException e) {
             return null;
         }
