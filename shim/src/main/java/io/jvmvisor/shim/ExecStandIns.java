@@ -59,15 +59,7 @@ final class ExecStandIns {
 
     /** {@link #start} on a thread of its own. */
     static CompletableFuture<StandIn> startAsync(String containerId, String execId) {
-        CompletableFuture<StandIn> f = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("exec-stand-in").stackSize(256 << 10).start(() -> {
-            try {
-                f.complete(start(containerId, execId));
-            } catch (IOException | RuntimeException e) {
-                f.completeExceptionally(e);
-            }
-        });
-        return f;
+        return OwnThread.call("exec-stand-in", 256 << 10, () -> start(containerId, execId));
     }
 
     /** The stand-in {@link #startAsync} started, or why it did not start. */

@@ -371,15 +371,7 @@ final class Shim {
 
     /** {@link AgentClient#connect} on a thread of its own, begun before the VM exists ({@code alive} says when to give up). */
     private CompletableFuture<AgentClient> connectEarly(Path socket, java.util.function.BooleanSupplier alive) {
-        CompletableFuture<AgentClient> f = new CompletableFuture<>();
-        Thread.ofPlatform().daemon().name("agent-connect").start(() -> {
-            try {
-                f.complete(AgentClient.connect(args.id(), socket, agentTimeout(), alive));
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f;
+        return OwnThread.call("agent-connect", 0, () -> AgentClient.connect(args.id(), socket, agentTimeout(), alive));
     }
 
     /** The connection {@link #connectEarly} made to {@code started}'s agent. */
@@ -438,16 +430,10 @@ final class Shim {
         if (!network.vmIsTheNamespace()) {
             return; // no NIC: nothing to connect
         }
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        networkReady = f;
-        Thread.ofPlatform().daemon().name("network").start(() -> {
-            try {
-                network.configure(agent);
-                mark("network-configured");
-                f.complete(null);
-            } catch (IOException | RuntimeException e) {
-                f.completeExceptionally(e);
-            }
+        networkReady = OwnThread.call("network", 0, () -> {
+            network.configure(agent);
+            mark("network-configured");
+            return null;
         });
     }
 
