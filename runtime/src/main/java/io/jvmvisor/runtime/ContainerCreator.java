@@ -108,7 +108,7 @@ public final class ContainerCreator {
             StateStore.writeAtomically(stateDir.resolve(StateStore.CONFIG_COPY), config);
 
             java.lang.Process shim = ShimLauncher.start(new ShimLauncher.Options(o.id(), bundle, stateDir,
-                    o.consoleSocket(), log.file(), log.format(), debug), networkPrefix);
+                    o.consoleSocket(), log.file(), log.format(), debug), networkPrefix, log::debug);
             // the exit goes through _exit(2) (the reaper of the shim sits in waitpid): bound now, while the
             // shim boots the VM, not after the container is created
             io.jvmvisor.sys.ProcessExit.prepare();

@@ -42,6 +42,10 @@ public final class Main {
 
     public static void main(String[] args) {
         int code = run(args);
+        if (System.getenv(io.jvmvisor.shim.PreStartedShim.ENV) != null) {
+            // a shim bin/jvmvisor started for a create that did not get as far as starting one
+            io.jvmvisor.shim.PreStartedShim.discard();
+        }
         // not System.exit (it logs through System.Logger, ~20 ms); the CLI registers no shutdown hooks,
         // and every command has written its state and output by now. _exit(2) where a thread may sit
         // in a blocking native call (create's reaper of the shim: halt would wait 300 ms for it),

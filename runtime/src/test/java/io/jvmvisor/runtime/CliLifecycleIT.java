@@ -320,6 +320,102 @@ class CliLifecycleIT {
     }
 
     /**
+     * create's shim is the JVM bin/jvmvisor started ahead of the CLI's (PreStartedShim), adopted
+     * only where /proc shows it is the very shim the CLI would start: the container's output and
+     * exit status are a shim's as ever. One the launcher guessed wrong (a config whose network
+     * namespace it misreads: "network" spelled with a JSON escape, so it left the shim in the
+     * host's namespace) is killed and replaced; a create that fails leaves none behind.
+     */
+    @Test
+    void createAdoptsTheShimStartedAheadOnlyWhereItFits() throws Exception {
+        Path bundle = TestBundles.create("hello", work.resolve("preshim"));
+        String id = id("preshim");
+        CliFixture.Running create = cli.start("create", "-b", bundle.toString(), id);
+        assertEquals(0, create.await(180).code(), Files.readString(create.err));
+        long shim = Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong();
+        assertTrue(cmdline(shim).endsWith(" io.jvmvisor.shim.ShimMain --await-args 3"), cmdline(shim));
+        assertEquals(0, cli.run("start", id).code());
+        cli.awaitStatus(id, "stopped", 60);
+        assertEquals("Hello from a jvmvisor micro-VM\n", Files.readString(create.out));
+        assertEquals(0, cli.run("delete", id).code());
+        cli.assertNothingLeft(id);
+
+        Path misread = TestBundles.create("hello", work.resolve("preshim-misread"));
+        String config = Files.readString(misread.resolve("config.json"));
+        assertTrue(config.contains("\"network\""), config);
+        Files.writeString(misread.resolve("config.json"), config.replace("\"network\"", "\"netw\\u006frk\""));
+        String other = id("preshim-misread");
+        CliFixture.Running replaced = cli.start("--debug", "create", "-b", misread.toString(), other);
+        assertEquals(0, replaced.await(180).code(), Files.readString(replaced.err));
+        java.util.regex.Matcher refused = java.util.regex.Pattern.compile(
+                "the pre-started shim (\\d+) is not used: its network namespace is net:\\[\\d+], this process's")
+                .matcher(Files.readString(replaced.err));
+        assertTrue(refused.find(), Files.readString(replaced.err));
+        awaitGone(Long.parseLong(refused.group(1)));
+        long own = Json.mapper().readTree(cli.run("state", other).out()).get("pid").asLong();
+        assertTrue(cmdline(own).contains(" io.jvmvisor.shim.ShimMain --id " + other + " "), cmdline(own));
+        assertTrue(!Files.readSymbolicLink(Path.of("/proc/" + own + "/ns/net"))
+                .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net"))), "the shim runs in a namespace of its own");
+        assertEquals(0, cli.run("start", other).code());
+        cli.awaitStatus(other, "stopped", 60);
+        assertEquals("Hello from a jvmvisor micro-VM\n", Files.readString(replaced.out));
+        assertEquals(0, cli.run("delete", other).code());
+        cli.assertNothingLeft(other);
+
+        java.util.Set<Long> before = preStartedShims();
+        Path broken = TestBundles.create("hello", work.resolve("preshim-broken"));
+        Files.writeString(broken.resolve("config.json"), config.replace("\"rootfs\"", "\"no-such-rootfs\""));
+        String failed = id("preshim-broken");
+        CliFixture.Result r = cli.run("create", "-b", broken.toString(), failed);
+        assertEquals(1, r.code());
+        assertTrue(r.errorLine().startsWith("jvmvisor: "), r.err());
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!before.containsAll(preStartedShims()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(before, preStartedShims(), "no shim started ahead outlives a create that failed");
+        cli.assertNothingLeft(failed);
+    }
+
+    private static String cmdline(long pid) throws java.io.IOException {
+        return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8)
+                .replace('\0', ' ').strip();
+    }
+
+    /** The live processes that are shims started ahead (waiting for their arguments, or adopted). */
+    private static java.util.Set<Long> preStartedShims() {
+        java.util.Set<Long> pids = new java.util.TreeSet<>();
+        ProcessHandle.allProcesses().forEach(p -> {
+            try {
+                if (cmdline(p.pid()).endsWith("ShimMain --await-args 3") && lives(p.pid())) {
+                    pids.add(p.pid());
+                }
+            } catch (java.io.IOException | RuntimeException gone) {
+                // ended meanwhile
+            }
+        });
+        return pids;
+    }
+
+    /** Whether {@code pid} is a process that has not exited (a zombie has). */
+    private static boolean lives(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static void awaitGone(long pid) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (lives(pid) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!lives(pid), "process " + pid + " is gone");
+    }
+
+    /**
      * {@code state} of a container whose shim lives and says created or running is printed by
      * bin/jvmvisor (no JVM), byte for byte what the Java CLI prints; paused, and a shim killed
      * (SIGKILL: its status file still says running), are the Java CLI's again.

@@ -76,7 +76,15 @@ public final class AotTraining {
         cmd.addAll(java.util.List.of("-Xlog:aot=error,cds=error", "-XX:AOTCacheOutput=" + cache,
                 "-cp", System.getProperty("java.class.path"), AotTraining.class.getName()));
         Files.deleteIfExists(cache);
-        return new ProcessBuilder(cmd).inheritIO().start().waitFor();
+        int status = new ProcessBuilder(cmd).inheritIO().start().waitFor();
+        // bin/jvmvisor starts a shim ahead of create's JVM with these flags (PreStartedShim)
+        java.io.ByteArrayOutputStream flags = new java.io.ByteArrayOutputStream();
+        for (String f : ShimLauncher.JVM_FLAGS) {
+            flags.writeBytes(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            flags.write(0);
+        }
+        Files.write(ShimLauncher.flagsFile(cache), flags.toByteArray());
+        return status;
     }
 
     private static void train(Path dir) throws Exception {

@@ -95,6 +95,14 @@ public final class ShimLauncher {
         return home.resolve("runtime/target/shim.aot");
     }
 
+    /**
+     * The shim's JVM flags, NUL-terminated, beside its AOT cache {@code cache} (shim.flags): what
+     * bin/jvmvisor starts a shim ahead of create with ({@link PreStartedShim}).
+     */
+    static Path flagsFile(Path cache) {
+        return cache.resolveSibling("shim.flags");
+    }
+
     /** The command line of the shim: {@code setsid java <lean flags> -cp <the shim's classpath> ShimMain ...}. */
     public static List<String> command(Options o) {
         io.jvmvisor.oci.Spec spec;
@@ -208,9 +216,25 @@ public final class ShimLauncher {
 
     /** As {@link #start(Options)}, with the network prefix known (create: config.json not parsed again). */
     public static Process start(Options o, List<String> networkPrefix) throws IOException {
+        return start(o, networkPrefix, why -> { });
+    }
+
+    /**
+     * As {@link #start(Options, List)}: the shim bin/jvmvisor started ahead ({@link PreStartedShim})
+     * when it is the very process this would start ({@code why} hears why not), else a new one.
+     */
+    public static Process start(Options o, List<String> networkPrefix, java.util.function.Consumer<String> why)
+            throws IOException {
         io.jvmvisor.shim.control.PrivateFiles.createDirectories(o.stateDir());
-        ProcessBuilder pb = new ProcessBuilder(command(o, networkPrefix));
+        List<String> command = command(o, networkPrefix);
+        Process adopted = PreStartedShim.adopt(command, command.indexOf(ShimMain.class.getName()) + 1,
+                networkPrefix, o.consoleSocket() != null, why);
+        if (adopted != null) {
+            return adopted;
+        }
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(ENVIRONMENT);
+        pb.environment().remove(PreStartedShim.ENV);
         if (o.consoleSocket() != null) {
             pb.redirectInput(new java.io.File("/dev/null"))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)

@@ -13,6 +13,15 @@ public final class ShimMain {
     }
 
     public static void main(String[] argv) throws Exception {
+        boolean preStarted = argv.length == 2 && argv[0].equals(PreStartedShim.AWAIT_ARGS);
+        if (preStarted) {
+            // started ahead by bin/jvmvisor: the container's arguments come from the CLI, or nothing
+            Thread.ofPlatform().daemon().name("warm-up").start(PreStartedShim::warmUp);
+            argv = PreStartedShim.awaitArgs(Integer.parseInt(argv[1]));
+            if (argv == null) {
+                io.jvmvisor.sys.ProcessExit.halt(0);
+            }
+        }
         ShimArgs args;
         try {
             args = ShimArgs.parse(argv);
@@ -26,7 +35,9 @@ public final class ShimMain {
         System.getLogger("shim").log(Level.INFO, "shim " + ProcessHandle.current().pid() + " for container " + args.id()
                 + " (bundle " + args.bundle() + ")");
         // the exit's downcall is bound on a thread of its own: ~25 ms of stub spinning off the boot's path
-        Thread.ofPlatform().daemon().name("exit-prepare").start(io.jvmvisor.sys.ProcessExit::prepare);
+        if (!preStarted) { // else the warm-up binds it
+            Thread.ofPlatform().daemon().name("exit-prepare").start(io.jvmvisor.sys.ProcessExit::prepare);
+        }
         int status;
         try {
             status = new Shim(args).run();
