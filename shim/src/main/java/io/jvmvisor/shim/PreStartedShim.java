@@ -206,7 +206,7 @@ public final class PreStartedShim {
     /**
      * What a shim's first steps set up once per JVM, done while a pre-started shim waits for its
      * arguments (on a thread of its own, so it goes on beside them once they are in): the FFM stubs
-     * of its system calls and its exit (no AOT cache keeps them), Jackson's readers of config.json,
+     * of its system calls and its exit (no AOT cache keeps them), logging's set-up, Jackson's readers of config.json,
      * the SHA-256 of template keys, the SecureRandom of the restored guest's entropy. Nothing here
      * touches a file or makes a socket.
      */
@@ -216,6 +216,9 @@ public final class PreStartedShim {
         } catch (IOException expected) {
             // EBADF: the stub is bound
         }
+        // JUL's manager and the System.Logger bridge (ShimLog installs the handlers: none is made here)
+        java.util.logging.LogManager.getLogManager();
+        System.getLogger("shim");
         try {
             io.jvmvisor.oci.SpecLoader.parse("""
                     {"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"],
