@@ -1,11 +1,10 @@
 set terminal pngcairo size 960,480 noenhanced font 'sans,10'
 set output 'density-start.png'
 set title 'Starting containers at once'
-set ylabel 'ms (log scale)'
+set ylabel 'ms'
 set style data histograms
 set style histogram clustered gap 1
-set logscale y
-set yrange [72.0:*]
+set yrange [0:*]
 set style fill solid 0.85 border -1
 set datafile separator '\t'
 set datafile missing '?'

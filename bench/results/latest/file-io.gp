@@ -5,7 +5,7 @@ set ylabel 'ms (log scale)'
 set style data histograms
 set style histogram clustered gap 1
 set logscale y
-set yrange [10.0:*]
+set yrange [5.00:*]
 set style fill solid 0.85 border -1
 set datafile separator '\t'
 set datafile missing '?'
