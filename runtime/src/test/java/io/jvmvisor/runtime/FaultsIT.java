@@ -160,6 +160,51 @@ class FaultsIT {
         cli.assertNothingLeft(id);
     }
 
+    /**
+     * The CLI killed before its shim has looked at who its creator is: the shim (stopped with
+     * SIGSTOP from the moment it is a JVM until the CLI has named it in state.json and is gone)
+     * wakes up with another parent already, and goes as it does when it sees its creator die.
+     * (A shim stopped before it was a JVM is one the CLI refuses to adopt: --debug says why.)
+     */
+    @Test
+    void cliKilledBeforeItsShimLooksForIt() throws Exception {
+        String id = CliFixture.id("clikill-early");
+        CliFixture.Running create = cli.start("--debug", "create", "-b", sleep.toString(), id);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        ProcessHandle shim = null;
+        while (shim == null && System.nanoTime() < deadline) {
+            shim = create.process.toHandle().children()
+                    .filter(p -> cmdline(p.pid()).matches("\\S*/java .* io\\.jvmvisor\\.shim\\.ShimMain .*"))
+                    .findFirst().orElse(null); // the JVM itself, past setsid, unshare and env
+        }
+        assertTrue(shim != null, "the CLI started a shim");
+        assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(shim.pid())).start().waitFor());
+        Path state = cli.root.resolve(id).resolve("state.json");
+        long named = 0;
+        while (named != shim.pid() && System.nanoTime() < deadline) {
+            try {
+                named = Json.mapper().readTree(Files.readString(state)).path("shimPid").asLong();
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(5);
+            }
+        }
+        assertEquals(shim.pid(), named, "state.json names the shim; " + Files.readString(create.err));
+        create.process.destroyForcibly().waitFor();
+        assertEquals(0, new ProcessBuilder("kill", "-CONT", Long.toString(shim.pid())).start().waitFor());
+        awaitGone(shim.pid());
+        assertEquals("stopped", status(cli, id));
+        deleteAndCheck(cli, id);
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8)
+                    .replace('\0', ' ');
+        } catch (java.io.IOException gone) {
+            return "";
+        }
+    }
+
     @Test
     void aliasDeleted() throws Exception {
         // a root as long as docker's, so that sockets are reached through the alias cache

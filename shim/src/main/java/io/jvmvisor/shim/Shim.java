@@ -117,25 +117,34 @@ final class Shim {
      * unnamed in a state.json the CLI never finished.
      */
     private void watchCreator() {
-        ProcessHandle.current().parent().ifPresent(creator -> creator.onExit().thenRun(() -> {
-            CompletableFuture<Boolean> decision = holdDecision;
-            if (decision != null) {
-                try {
-                    // a commit sent just before the creator exited may still be on its way
-                    if (decision.get(2, java.util.concurrent.TimeUnit.SECONDS)) {
-                        return;
-                    }
-                } catch (Exception e) {
-                    // no commit
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        long creator = args.creator();
+        if (creator > 0 && parent.map(ProcessHandle::pid).orElse(-1L) != creator) {
+            // it died before this shim got here (this shim already has another parent): the same
+            creatorGone(creator);
+            return;
+        }
+        parent.ifPresent(p -> p.onExit().thenRun(() -> creatorGone(p.pid())));
+    }
+
+    private void creatorGone(long creator) {
+        CompletableFuture<Boolean> decision = holdDecision;
+        if (decision != null) {
+            try {
+                // a commit sent just before the creator exited may still be on its way
+                if (decision.get(2, java.util.concurrent.TimeUnit.SECONDS)) {
+                    return;
                 }
+            } catch (Exception e) {
+                // no commit
             }
-            if (!committed && !finished.isDone()) {
-                LOG.log(Level.ERROR, "the process that created container " + args.id() + " (pid " + creator.pid()
-                        + ") is gone before create finished: removing the container");
-                created.completeExceptionally(new CreateFailed("create did not finish: its caller went away", false));
-                finished.complete(new Exit(137, 9, "create did not finish: its caller went away"));
-            }
-        }));
+        }
+        if (!committed && !finished.isDone()) {
+            LOG.log(Level.ERROR, "the process that created container " + args.id() + " (pid " + creator
+                    + ") is gone before create finished: removing the container");
+            created.completeExceptionally(new CreateFailed("create did not finish: its caller went away", false));
+            finished.complete(new Exit(137, 9, "create did not finish: its caller went away"));
+        }
     }
 
     /** Runs the shim to the end; returns the process exit status. */

@@ -144,6 +144,7 @@ public final class ShimLauncher {
         if (o.debug()) {
             cmd.add("--debug");
         }
+        cmd.addAll(List.of("--creator", Long.toString(ProcessHandle.current().pid())));
         return cmd;
     }
 
