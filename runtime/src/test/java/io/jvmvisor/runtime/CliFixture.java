@@ -189,6 +189,15 @@ final class CliFixture {
         }
     }
 
+    /** A process's command line, its arguments joined by spaces (each followed by one); "" once it is gone. */
+    static String cmdline(long pid) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+        } catch (IOException gone) {
+            return "";
+        }
+    }
+
     private List<String> processesMentioning(String id) throws IOException {
         List<String> found = new ArrayList<>();
         long self = ProcessHandle.current().pid();
@@ -197,12 +206,7 @@ final class CliFixture {
                 if (Long.parseLong(p.getFileName().toString()) == self) {
                     continue;
                 }
-                String cmdline;
-                try {
-                    cmdline = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-                } catch (IOException e) {
-                    continue;
-                }
+                String cmdline = cmdline(Long.parseLong(p.getFileName().toString()));
                 if (cmdline.contains(id)) {
                     found.add(p.getFileName() + ": " + cmdline);
                 }

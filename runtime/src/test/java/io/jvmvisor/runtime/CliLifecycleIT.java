@@ -333,7 +333,7 @@ class CliLifecycleIT {
         CliFixture.Running create = cli.start("create", "-b", bundle.toString(), id);
         assertEquals(0, create.await(180).code(), Files.readString(create.err));
         long shim = Json.mapper().readTree(cli.run("state", id).out()).get("pid").asLong();
-        assertTrue(cmdline(shim).endsWith(" io.jvmvisor.shim.ShimMain --await-args 3"), cmdline(shim));
+        assertTrue(CliFixture.cmdline(shim).strip().endsWith(" io.jvmvisor.shim.ShimMain --await-args 3"), CliFixture.cmdline(shim).strip());
         assertEquals(0, cli.run("start", id).code());
         cli.awaitStatus(id, "stopped", 60);
         assertEquals("Hello from a jvmvisor micro-VM\n", Files.readString(create.out));
@@ -353,7 +353,7 @@ class CliLifecycleIT {
         assertTrue(refused.find(), Files.readString(replaced.err));
         awaitGone(Long.parseLong(refused.group(1)));
         long own = Json.mapper().readTree(cli.run("state", other).out()).get("pid").asLong();
-        assertTrue(cmdline(own).contains(" io.jvmvisor.shim.ShimMain --id " + other + " "), cmdline(own));
+        assertTrue(CliFixture.cmdline(own).contains(" io.jvmvisor.shim.ShimMain --id " + other + " "), CliFixture.cmdline(own));
         assertTrue(!Files.readSymbolicLink(Path.of("/proc/" + own + "/ns/net"))
                 .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net"))), "the shim runs in a namespace of its own");
         assertEquals(0, cli.run("start", other).code());
@@ -377,24 +377,11 @@ class CliLifecycleIT {
         cli.assertNothingLeft(failed);
     }
 
-    private static String cmdline(long pid) throws java.io.IOException {
-        return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8)
-                .replace('\0', ' ').strip();
-    }
-
     /** The live processes that are shims started ahead (waiting for their arguments, or adopted). */
     private static java.util.Set<Long> preStartedShims() {
-        java.util.Set<Long> pids = new java.util.TreeSet<>();
-        ProcessHandle.allProcesses().forEach(p -> {
-            try {
-                if (cmdline(p.pid()).endsWith("ShimMain --await-args 3") && lives(p.pid())) {
-                    pids.add(p.pid());
-                }
-            } catch (java.io.IOException | RuntimeException gone) {
-                // ended meanwhile
-            }
-        });
-        return pids;
+        return ProcessHandle.allProcesses().map(ProcessHandle::pid)
+                .filter(pid -> CliFixture.cmdline(pid).endsWith("ShimMain --await-args 3 ") && lives(pid))
+                .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
     }
 
     /** Whether {@code pid} is a process that has not exited (a zombie has). */

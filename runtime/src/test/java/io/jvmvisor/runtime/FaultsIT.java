@@ -174,7 +174,7 @@ class FaultsIT {
         ProcessHandle shim = null;
         while (shim == null && System.nanoTime() < deadline) {
             shim = create.process.toHandle().children()
-                    .filter(p -> cmdline(p.pid()).matches("\\S*/java .* io\\.jvmvisor\\.shim\\.ShimMain .*"))
+                    .filter(p -> CliFixture.cmdline(p.pid()).matches("\\S*/java .* io\\.jvmvisor\\.shim\\.ShimMain .*"))
                     .findFirst().orElse(null); // the JVM itself, past setsid, unshare and env
         }
         assertTrue(shim != null, "the CLI started a shim");
@@ -194,15 +194,6 @@ class FaultsIT {
         awaitGone(shim.pid());
         assertEquals("stopped", status(cli, id));
         deleteAndCheck(cli, id);
-    }
-
-    private static String cmdline(long pid) {
-        try {
-            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), java.nio.charset.StandardCharsets.UTF_8)
-                    .replace('\0', ' ');
-        } catch (java.io.IOException gone) {
-            return "";
-        }
     }
 
     @Test

@@ -78,12 +78,7 @@ public final class AotTraining {
         Files.deleteIfExists(cache);
         int status = new ProcessBuilder(cmd).inheritIO().start().waitFor();
         // bin/jvmvisor starts a shim ahead of create's JVM with these flags (PreStartedShim)
-        java.io.ByteArrayOutputStream flags = new java.io.ByteArrayOutputStream();
-        for (String f : ShimLauncher.JVM_FLAGS) {
-            flags.writeBytes(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            flags.write(0);
-        }
-        Files.write(ShimLauncher.flagsFile(cache), flags.toByteArray());
+        Files.write(ShimLauncher.flagsFile(cache), PreStartedShim.nulTerminated(ShimLauncher.JVM_FLAGS));
         return status;
     }
 

@@ -44,13 +44,13 @@ public final class PreStartedShim {
     }
 
     /**
-     * The pre-started shim as a {@link Process} of this JVM, its container arguments sent, when
-     * there is one and it was started with {@code command} (the command line {@link ShimLauncher}
-     * would run: {@code [setsid] [network prefix] java ... ShimMain ARGS}) and the stdio mode
-     * ({@code console}: /dev/null for all three, else this process's own); else null, and a
-     * pre-started shim that does not fit is killed ({@code why} hears the reason).
+     * The pre-started shim as a {@link Process} of this JVM, {@code arguments} sent, when there is
+     * one and it is the shim {@link ShimLauncher} would start: the JVM {@code jvm} (java ... ShimMain)
+     * under {@code networkPrefix}, with the stdio mode {@code console} (/dev/null for all three,
+     * else this process's own); else null, and a pre-started shim that does not fit is killed
+     * ({@code why} hears the reason).
      */
-    static Process adopt(List<String> command, int argsFrom, List<String> networkPrefix, boolean console,
+    static Process adopt(List<String> jvm, List<String> arguments, List<String> networkPrefix, boolean console,
                          Consumer<String> why) {
         Named named;
         synchronized (LOCK) {
@@ -63,13 +63,13 @@ public final class PreStartedShim {
         if (named == null) {
             return null;
         }
-        List<String> expected = new ArrayList<>(command.subList(firstAfterSetsid(command) + networkPrefix.size(), argsFrom));
+        List<String> expected = new ArrayList<>(jvm);
         expected.add(AWAIT_ARGS);
         expected.add(Integer.toString(ARGS_FD));
         byte[] payload = null;
         String misfit;
         try {
-            payload = encode(command.subList(argsFrom, command.size()));
+            payload = encode(arguments);
             misfit = misfit(named.pid(), expected, networkPrefix, console);
         } catch (IllegalArgumentException e) {
             misfit = e.getMessage();
@@ -119,17 +119,12 @@ public final class PreStartedShim {
         }
     }
 
-    private static int firstAfterSetsid(List<String> command) {
-        return !command.isEmpty() && command.get(0).equals("/usr/bin/setsid") ? 1 : 0;
-    }
-
     /** Why the process {@code pid} is not the shim {@link ShimLauncher#start} would have started, or null. */
     static String misfit(long pid, List<String> cmdline, List<String> networkPrefix, boolean console) {
         Path proc = Path.of("/proc", Long.toString(pid));
         long self = ProcessHandle.current().pid();
         try {
-            String stat = Files.readString(proc.resolve("stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            String[] f = stat(pid);
             // f[0] state (field 3), f[1] ppid (4), f[3] session (6)
             if (f[0].equals("Z") || f[0].equals("X")) {
                 return "it has exited";
@@ -171,6 +166,15 @@ public final class PreStartedShim {
         }
     }
 
+    /**
+     * The fields of /proc/PID/stat from the third (state) on: the command name before them may
+     * hold spaces and parentheses, so they start past its last ')'.
+     */
+    private static String[] stat(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat")).strip();
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+
     /** {@code net:[INODE]} of the namespace file an {@code nsenter --net=PATH} prefix names. */
     private static String namespaceOf(String option) throws IOException {
         Path path = Path.of(option.substring(option.indexOf('=') + 1));
@@ -190,16 +194,27 @@ public final class PreStartedShim {
         return out;
     }
 
+    /** The arguments as the pipe carries them: {@link #nulTerminated}, then an empty one. */
     static byte[] encode(List<String> args) {
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
         for (String a : args) {
-            if (a.isEmpty() || a.indexOf('\0') >= 0) {
-                throw new IllegalArgumentException("a shim argument cannot be empty or hold NUL: " + a);
+            if (a.isEmpty()) {
+                throw new IllegalArgumentException("a shim argument cannot be empty");
             }
-            b.writeBytes(a.getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] b = nulTerminated(args);
+        return java.util.Arrays.copyOf(b, b.length + 1);
+    }
+
+    /** Each string in UTF-8 with a NUL after it (the pipe's arguments, shim.flags). */
+    static byte[] nulTerminated(List<String> strings) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        for (String s : strings) {
+            if (s.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("a NUL in " + s);
+            }
+            b.writeBytes(s.getBytes(StandardCharsets.UTF_8));
             b.write(0);
         }
-        b.write(0);
         return b.toByteArray();
     }
 
@@ -341,12 +356,11 @@ public final class PreStartedShim {
                 return s;
             }
             try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                String[] f = stat(pid);
                 if (!f[0].equals("Z")) {
                     throw new IllegalThreadStateException("process " + pid + " has not exited");
                 }
-                int wait = Integer.parseInt(f[f.length - 1].strip()); // exit_code (field 52), as waitpid's status
+                int wait = Integer.parseInt(f[f.length - 1]); // exit_code (field 52), as waitpid's status
                 s = (wait & 0x7f) == 0 ? (wait >> 8) & 0xff : 128 + (wait & 0x7f);
             } catch (IOException e) {
                 s = 255; // reaped by someone else: its status is lost
@@ -358,8 +372,7 @@ public final class PreStartedShim {
         @Override
         public boolean isAlive() {
             try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-                String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+                String state = stat(pid)[0];
                 return !state.equals("Z") && !state.equals("X");
             } catch (IOException e) {
                 return false;

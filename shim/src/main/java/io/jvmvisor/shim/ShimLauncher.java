@@ -116,14 +116,26 @@ public final class ShimLauncher {
 
     /** As {@link #command(Options)}, with the network prefix ({@link #networkPrefix(boolean, String)}) known. */
     public static List<String> command(Options o, List<String> networkPrefix) {
-        Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return command(networkPrefix, jvm(), arguments(o));
+    }
+
+    private static List<String> command(List<String> networkPrefix, List<String> jvm, List<String> arguments) {
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
             cmd.add("/usr/bin/setsid");
         }
         cmd.addAll(networkPrefix);
+        cmd.addAll(jvm);
+        cmd.addAll(arguments);
+        return cmd;
+    }
+
+    /** The shim's JVM, up to its main class: {@code java <lean flags> [AOT cache] -cp <classpath> ShimMain}. */
+    static List<String> jvm() {
+        Path home = Path.of(System.getProperty("jvmvisor.home", ".")).toAbsolutePath();
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
         Path aot = aotCache(home);
@@ -131,8 +143,13 @@ public final class ShimLauncher {
             cmd.add("-XX:AOTCache=" + aot);
         }
         cmd.add("-Djvmvisor.home=" + home);
-        cmd.addAll(List.of("-cp", classpath(), ShimMain.class.getName(),
-                "--id", o.id(), "--bundle", o.bundle().toAbsolutePath().toString(),
+        cmd.addAll(List.of("-cp", classpath(), ShimMain.class.getName()));
+        return cmd;
+    }
+
+    /** The container's arguments to ShimMain ({@link ShimArgs}); this process is the creator. */
+    static List<String> arguments(Options o) {
+        List<String> cmd = new ArrayList<>(List.of("--id", o.id(), "--bundle", o.bundle().toAbsolutePath().toString(),
                 "--state-dir", o.stateDir().toAbsolutePath().toString()));
         if (o.consoleSocket() != null) {
             cmd.addAll(List.of("--console-socket", o.consoleSocket()));
@@ -227,13 +244,13 @@ public final class ShimLauncher {
     public static Process start(Options o, List<String> networkPrefix, java.util.function.Consumer<String> why)
             throws IOException {
         io.jvmvisor.shim.control.PrivateFiles.createDirectories(o.stateDir());
-        List<String> command = command(o, networkPrefix);
-        Process adopted = PreStartedShim.adopt(command, command.indexOf(ShimMain.class.getName()) + 1,
-                networkPrefix, o.consoleSocket() != null, why);
+        List<String> jvm = jvm();
+        List<String> arguments = arguments(o);
+        Process adopted = PreStartedShim.adopt(jvm, arguments, networkPrefix, o.consoleSocket() != null, why);
         if (adopted != null) {
             return adopted;
         }
-        ProcessBuilder pb = new ProcessBuilder(command);
+        ProcessBuilder pb = new ProcessBuilder(command(networkPrefix, jvm, arguments));
         pb.environment().putAll(ENVIRONMENT);
         pb.environment().remove(PreStartedShim.ENV);
         if (o.consoleSocket() != null) {
