@@ -231,6 +231,10 @@ class CliLifecycleIT {
         List<Long> pids = new ArrayList<>();
         Json.mapper().readTree(json.out()).forEach(n -> pids.add(n.asLong()));
         assertEquals(List.of(shim, vmm), pids, json.out());
+        // the jail leaves the VMM without transparent huge pages (TCG's translation buffer in 4 KiB pages)
+        String vmmStatus = Files.readString(Path.of("/proc/" + vmm + "/status"));
+        assertTrue(vmmStatus.contains("THP_enabled:\t0"), vmmStatus);
+        assertTrue(vmmStatus.contains("NoNewPrivs:\t1"), vmmStatus);
         CliFixture.Result table = cli.run("ps", id);
         assertEquals(0, table.code(), table.err());
         assertTrue(table.out().startsWith("PID "), table.out());
